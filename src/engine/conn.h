@@ -1,0 +1,70 @@
+/*
+ * conn.h - the connection object.
+ *
+ * The engine owns every field. The public getters in src/api read the
+ * "negotiated" and "peer" groups; the socket layer in src/io moves bytes
+ * through `in` and `out` and calls the engine entry points of engine.h.
+ */
+#ifndef PT_CONN_H
+#define PT_CONN_H
+
+#include "api/ctx.h"
+#include "codec/codec.h"
+#include "crypto/crypto.h"
+#include "record/record.h"
+
+struct pt_hs;  /* handshake in progress, engine-private */
+struct pt_pha; /* post-handshake authentication round, engine-private */
+
+struct petrel_conn {
+    petrel_ctx *ctx;
+    petrel_role role;
+    pt_error err;
+    bool failed;   /* a fatal error happened: err is sticky */
+    char *hostname; /* server_hostname (client) or received SNI (server) */
+    void *userdata;
+    petrel_trace_cb trace_cb;
+    void *trace_userdata;
+    int fd;       /* -1 in sans-I/O use */
+
+    pt_buf in;  /* received bytes not yet opened as records */
+    pt_buf out; /* protected bytes waiting to be sent */
+    pt_buf app; /* decrypted application data not yet read */
+    pt_buf hsmsg; /* handshake bytes being reassembled into messages */
+    bool transport_eof;
+    bool close_received;
+    bool close_sent;
+
+    pt_record_layer rl;
+    struct pt_hs *hs; /* NULL once the handshake is done */
+    bool handshake_done;
+
+    /* negotiated */
+    int version;
+    uint16_t suite;
+    uint16_t group;
+    uint16_t sigalg;      /* the algorithm we signed with */
+    uint16_t peer_sigalg; /* the algorithm the peer signed with */
+    char *alpn;
+    size_t tickets;
+
+    /* peer */
+    pt_peer_chain *peer;
+    long verify_result;
+
+    /* TLS 1.3 after the handshake */
+    pt_hash_alg hash;
+    uint8_t client_app_secret[PT_MAX_HASH];
+    uint8_t server_app_secret[PT_MAX_HASH];
+    uint8_t resumption_secret[PT_MAX_HASH];
+    bool pha_offered;      /* client sent / server received post_handshake_auth */
+    pt_hash pha_transcript; /* transcript through client Finished, for PHA */
+    struct pt_pha *pha;    /* round in progress (server) */
+    uint64_t pha_counter;  /* for unique request contexts */
+    bool key_update_pending; /* we owe the peer a KeyUpdate */
+    uint32_t key_updates_in_row; /* received without application data between */
+    uint32_t empty_records_in_row;
+    uint32_t warning_alerts_in_row;
+};
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * common.c - error records, secret wiping and the allocation funnel.
+ */
+#include "internal/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pt_error_init(pt_error *err)
+{
+    pt_error_clear(err);
+}
+
+void pt_error_clear(pt_error *err)
+{
+    err->pub.status = PETREL_OK;
+    err->pub.alert = -1;
+    err->pub.verify_code = 0;
+    err->pub.sys_errno = 0;
+    err->text[0] = '\0';
+    err->pub.message = err->text;
+}
+
+petrel_status pt_vfail(pt_error *err, petrel_status status, int alert, const char *fmt, va_list ap)
+{
+    if (err == NULL) {
+        return status;
+    }
+    err->pub.status = status;
+    err->pub.alert = alert;
+    err->pub.verify_code = 0;
+    err->pub.sys_errno = 0;
+    vsnprintf(err->text, sizeof(err->text), fmt, ap);
+    err->pub.message = err->text;
+    return status;
+}
+
+petrel_status pt_fail(pt_error *err, petrel_status status, int alert, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pt_vfail(err, status, alert, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void pt_error_copy(pt_error *dst, const pt_error *src)
+{
+    if (dst == src) {
+        return;
+    }
+    dst->pub = src->pub;
+    memcpy(dst->text, src->text, sizeof(dst->text));
+    dst->pub.message = dst->text;
+}
+
+void pt_wipe(void *p, size_t len)
+{
+    if (p == NULL || len == 0) {
+        return;
+    }
+    /* A volatile function pointer keeps the compiler from proving the
+     * store dead and removing it. */
+    static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
+    wipe_memset(p, 0, len);
+}
+
+void pt_free_secret(void *p, size_t len)
+{
+    pt_wipe(p, len);
+    pt_free(p);
+}
+
+int pt_ct_memcmp(const void *a, const void *b, size_t len)
+{
+    const volatile uint8_t *x = a;
+    const volatile uint8_t *y = b;
+    uint8_t acc = 0;
+    for (size_t i = 0; i < len; i++) {
+        acc |= (uint8_t)(x[i] ^ y[i]);
+    }
+    return acc;
+}
+
+void *pt_malloc(size_t n)
+{
+    return malloc(n == 0 ? 1 : n);
+}
+
+void *pt_calloc(size_t count, size_t n)
+{
+    return calloc(count == 0 ? 1 : count, n == 0 ? 1 : n);
+}
+
+void *pt_realloc(void *p, size_t n)
+{
+    return realloc(p, n == 0 ? 1 : n);
+}
+
+void pt_free(void *p)
+{
+    free(p);
+}
+
+char *pt_strdup(const char *s)
+{
+    if (s == NULL) {
+        return NULL;
+    }
+    size_t n = strlen(s) + 1;
+    char *d = pt_malloc(n);
+    if (d != NULL) {
+        memcpy(d, s, n);
+    }
+    return d;
+}
