@@ -58,4 +58,8 @@ struct petrel_ctx {
 int pt_ctx_min_version(const petrel_ctx *ctx);
 int pt_ctx_max_version(const petrel_ctx *ctx);
 
+/* Hands one NSS key-log line (without newline) to the application's
+ * callback and appends it to the key-log file, whichever are set. */
+void pt_ctx_keylog(const petrel_ctx *ctx, const petrel_conn *conn, const char *line);
+
 #endif
