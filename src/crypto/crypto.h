@@ -112,6 +112,11 @@ petrel_status pt_hmac(const pt_algs *algs, pt_hash_alg alg, const uint8_t *key, 
 petrel_status pt_hkdf_extract(const pt_algs *algs, pt_hash_alg alg, const uint8_t *salt,
                               size_t salt_len, const uint8_t *ikm, size_t ikm_len,
                               uint8_t out[PT_MAX_HASH], pt_error *err) PT_MUST_USE;
+/* HKDF-Expand (RFC 5869 2.3) from a pseudorandom key of pt_hash_len(alg)
+ * bytes; out_len is at most 255 hash lengths. */
+petrel_status pt_hkdf_expand(const pt_algs *algs, pt_hash_alg alg, const uint8_t *prk,
+                             const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len,
+                             pt_error *err) PT_MUST_USE;
 /* HKDF-Expand-Label (RFC 8446 7.1): label without the "tls13 " prefix. */
 petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
                                    const char *label, const uint8_t *context, size_t context_len,
@@ -228,6 +233,14 @@ petrel_status pt_peer_verify_signature(const pt_peer_chain *chain, const pt_algs
                                        uint16_t sigalg, const uint8_t *msg, size_t msg_len,
                                        const uint8_t *sig, size_t sig_len,
                                        int security_level, pt_error *err) PT_MUST_USE;
+
+/* The checks pt_peer_verify_signature makes before verifying, with TLS
+ * 1.3's rules when tls13 (RFC 8446 4.2.3: an ECDSA algorithm names its
+ * curve; 4.4.3: no RSASSA-PKCS1-v1_5). An algorithm that does not fit the
+ * key is illegal_parameter; a key or hash below the security level is
+ * insufficient_security. */
+petrel_status pt_peer_check_sigalg(const pt_peer_chain *chain, uint16_t sigalg, bool tls13,
+                                   int security_level, pt_error *err) PT_MUST_USE;
 
 /* Describes the leaf for petrel_conn_peer_cert (strings owned by chain). */
 petrel_status pt_peer_chain_info(pt_peer_chain *chain, petrel_cert_info *out,

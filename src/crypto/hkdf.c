@@ -1,0 +1,155 @@
+/*
+ * hkdf.c - HKDF (RFC 5869) with TLS 1.3's labels (RFC 8446 7.1), and the
+ * TLS 1.2 PRF (RFC 5246 5), all built on the context's HMAC.
+ */
+#include <string.h>
+
+#include "crypto/ossl.h"
+
+#define LABEL_PREFIX "tls13 "
+#define LABEL_PREFIX_LEN 6
+
+petrel_status pt_hkdf_extract(const pt_algs *algs, pt_hash_alg alg, const uint8_t *salt,
+                              size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                              uint8_t out[PT_MAX_HASH], pt_error *err)
+{
+    static const uint8_t zeros[PT_MAX_HASH] = {0};
+    if (salt == NULL) {
+        /* RFC 5869 2.2: an absent salt is HashLen zero octets. */
+        salt = zeros;
+        salt_len = pt_hash_len(alg);
+    }
+    return pt_hmac(algs, alg, salt, salt_len, ikm, ikm_len, out, err);
+}
+
+/* One block of HKDF-Expand (RFC 5869 2.3): T(i) = HMAC(PRK, T(i-1) | info | i). */
+static petrel_status expand_block(const pt_algs *algs, pt_hash_alg alg, const uint8_t *prk,
+                                  uint8_t t[PT_MAX_HASH], size_t t_len, const uint8_t *info,
+                                  size_t info_len, uint8_t counter, pt_error *err)
+{
+    EVP_MAC_CTX *mac = NULL;
+    PT_TRY(pt_hmac_begin(algs, alg, prk, pt_hash_len(alg), &mac, err));
+    petrel_status st = pt_hmac_update(mac, t, t_len, err);
+    if (st == PETREL_OK) {
+        st = pt_hmac_update(mac, info, info_len, err);
+    }
+    if (st == PETREL_OK) {
+        st = pt_hmac_update(mac, &counter, 1, err);
+    }
+    if (st != PETREL_OK) {
+        EVP_MAC_CTX_free(mac);
+        return st;
+    }
+    return pt_hmac_finish(mac, t, err);
+}
+
+petrel_status pt_hkdf_expand(const pt_algs *algs, pt_hash_alg alg, const uint8_t *prk,
+                             const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len,
+                             pt_error *err)
+{
+    size_t hlen = pt_hash_len(alg);
+    if (out_len > 255 * hlen) {
+        return pt_fail(err, PETREL_ERR_INTERNAL, -1, "HKDF-Expand asked for %zu bytes", out_len);
+    }
+    uint8_t t[PT_MAX_HASH];
+    size_t t_len = 0;
+    petrel_status st = PETREL_OK;
+    for (size_t done = 0, i = 1; done < out_len && st == PETREL_OK; i++) {
+        st = expand_block(algs, alg, prk, t, t_len, info, info_len, (uint8_t)i, err);
+        t_len = hlen;
+        size_t n = out_len - done < hlen ? out_len - done : hlen;
+        if (st == PETREL_OK) {
+            memcpy(out + done, t, n);
+        }
+        done += n;
+    }
+    pt_wipe(t, sizeof(t));
+    return st;
+}
+
+/*
+ * RFC 8446 7.1:
+ *   struct {
+ *       uint16 length = Length;
+ *       opaque label<7..255> = "tls13 " + Label;
+ *       opaque context<0..255> = Context;
+ *   } HkdfLabel;
+ */
+petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
+                                   const char *label, const uint8_t *context, size_t context_len,
+                                   uint8_t *out, size_t out_len, pt_error *err)
+{
+    size_t label_len = strlen(label);
+    if (label_len > 255 - LABEL_PREFIX_LEN || context_len > 255 || out_len > 0xffff ||
+        out_len > 255 * pt_hash_len(alg)) {
+        return pt_fail(err, PETREL_ERR_INTERNAL, -1,
+                       "HKDF-Expand-Label called with label '%s' or lengths out of range",
+                       label);
+    }
+    uint8_t info[2 + 1 + 255 + 1 + 255];
+    size_t n = 0;
+    info[n++] = (uint8_t)(out_len >> 8);
+    info[n++] = (uint8_t)out_len;
+    info[n++] = (uint8_t)(LABEL_PREFIX_LEN + label_len);
+    memcpy(info + n, LABEL_PREFIX, LABEL_PREFIX_LEN);
+    n += LABEL_PREFIX_LEN;
+    memcpy(info + n, label, label_len);
+    n += label_len;
+    info[n++] = (uint8_t)context_len;
+    if (context_len > 0) {
+        memcpy(info + n, context, context_len);
+        n += context_len;
+    }
+    return pt_hkdf_expand(algs, alg, secret, info, n, out, out_len, err);
+}
+
+/* HMAC(secret, a | label | seed), where a is empty or one hash long. */
+static petrel_status prf_hmac(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
+                              size_t secret_len, const uint8_t *a, size_t a_len,
+                              const char *label, const uint8_t *seed, size_t seed_len,
+                              uint8_t out[PT_MAX_HASH], pt_error *err)
+{
+    EVP_MAC_CTX *mac = NULL;
+    PT_TRY(pt_hmac_begin(algs, alg, secret, secret_len, &mac, err));
+    petrel_status st = pt_hmac_update(mac, a, a_len, err);
+    if (st == PETREL_OK) {
+        st = pt_hmac_update(mac, label, strlen(label), err);
+    }
+    if (st == PETREL_OK) {
+        st = pt_hmac_update(mac, seed, seed_len, err);
+    }
+    if (st != PETREL_OK) {
+        EVP_MAC_CTX_free(mac);
+        return st;
+    }
+    return pt_hmac_finish(mac, out, err);
+}
+
+/*
+ * RFC 5246 5: PRF(secret, label, seed) = P_<hash>(secret, label + seed)
+ *   P_hash = HMAC(secret, A(1) + label + seed) + HMAC(secret, A(2) + ...
+ *   A(0) = label + seed, A(i) = HMAC(secret, A(i-1))
+ */
+petrel_status pt_tls12_prf(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
+                           size_t secret_len, const char *label, const uint8_t *seed,
+                           size_t seed_len, uint8_t *out, size_t out_len, pt_error *err)
+{
+    size_t hlen = pt_hash_len(alg);
+    uint8_t a[PT_MAX_HASH];
+    uint8_t block[PT_MAX_HASH];
+    /* A(1) = HMAC(secret, label + seed) */
+    petrel_status st =
+        prf_hmac(algs, alg, secret, secret_len, NULL, 0, label, seed, seed_len, a, err);
+    for (size_t done = 0; done < out_len && st == PETREL_OK;) {
+        st = prf_hmac(algs, alg, secret, secret_len, a, hlen, label, seed, seed_len, block, err);
+        if (st == PETREL_OK) {
+            size_t n = out_len - done < hlen ? out_len - done : hlen;
+            memcpy(out + done, block, n);
+            done += n;
+            st = pt_hmac(algs, alg, secret, secret_len, a, hlen, a, err);
+        }
+    }
+    pt_wipe(a, sizeof(a));
+    pt_wipe(block, sizeof(block));
+    return st;
+}
