@@ -36,6 +36,7 @@ struct petrel_conn {
     bool close_sent;
 
     pt_record_layer rl;
+    int state;        /* pt_state, see engine/internal.h */
     struct pt_hs *hs; /* NULL once the handshake is done */
     bool handshake_done;
 
@@ -62,6 +63,9 @@ struct petrel_conn {
     struct pt_pha *pha;    /* round in progress (server) */
     uint64_t pha_counter;  /* for unique request contexts */
     bool key_update_pending; /* we owe the peer a KeyUpdate */
+    uint8_t client_random[32]; /* names the connection in the key log */
+    bool ccs_seen;
+    uint32_t rd_epoch; /* bumped on every read-key change */
     uint32_t key_updates_in_row; /* received without application data between */
     uint32_t empty_records_in_row;
     uint32_t warning_alerts_in_row;

@@ -1,0 +1,515 @@
+/*
+ * engine.c - the record intake loop, sending, and the entry points.
+ *
+ * Received bytes wait in conn->in. Each call opens at most as many records
+ * as its goal needs (a finished handshake, some application data, an
+ * answered certificate request), so input stays bounded: application data
+ * is only taken in while conn->app has room for a whole record.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+#define PT_MAX_EMPTY_RECORDS 32
+#define PT_MAX_WARNING_ALERTS 16
+
+void pt_trace(petrel_conn *conn, const char *fmt, ...)
+{
+    if (conn->trace_cb == NULL) {
+        return;
+    }
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    conn->trace_cb(conn, line, conn->trace_userdata);
+}
+
+void pt_set_state(petrel_conn *conn, pt_state st)
+{
+    conn->state = (int)st;
+}
+
+static void hs_free(petrel_conn *conn)
+{
+    struct pt_hs *hs = conn->hs;
+    if (hs == NULL) {
+        return;
+    }
+    pt_tr_free(&hs->tr);
+    pt_kex_free(hs->kex);
+    pt_peer_chain_free(hs->chain);
+    pt_wipe(hs, sizeof(*hs));
+    pt_free(hs);
+    conn->hs = NULL;
+}
+
+petrel_status pt_engine_init(petrel_conn *conn)
+{
+    pt_record_layer_init(&conn->rl);
+    conn->hs = pt_calloc(1, sizeof(*conn->hs));
+    if (conn->hs == NULL) {
+        return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1, "out of memory");
+    }
+    pt_tr_init(&conn->hs->tr);
+    pt_set_state(conn, conn->role == PETREL_CLIENT ? PT_ST_START : PT_ST_S_WAIT_CH);
+    return PETREL_OK;
+}
+
+void pt_engine_free(petrel_conn *conn)
+{
+    hs_free(conn);
+    pt_pha_free(conn);
+    pt_peer_chain_free(conn->peer);
+    conn->peer = NULL;
+    if (conn->pha_transcript.md_ctx != NULL) {
+        pt_hash_free(&conn->pha_transcript);
+    }
+    pt_free(conn->alpn);
+    conn->alpn = NULL;
+    pt_record_layer_free(&conn->rl);
+    pt_wipe(conn->client_app_secret, sizeof(conn->client_app_secret));
+    pt_wipe(conn->server_app_secret, sizeof(conn->server_app_secret));
+    pt_wipe(conn->resumption_secret, sizeof(conn->resumption_secret));
+}
+
+/* --- Sending ------------------------------------------------------------ */
+
+static petrel_status send_record(petrel_conn *conn, uint8_t type, const uint8_t *data, size_t len)
+{
+    return pt_record_seal(&conn->rl, type, data, len, &conn->out, &conn->err);
+}
+
+petrel_status pt_send_handshake(petrel_conn *conn, const uint8_t *msg, size_t len, pt_hash *post)
+{
+    if (conn->hs != NULL) {
+        PT_TRY(pt_tr_add(&conn->hs->tr, msg, len, &conn->err));
+    } else if (post != NULL) {
+        PT_TRY(pt_hash_update(post, msg, len, &conn->err));
+    }
+    pt_trace(conn, "sent %s", pt_hs_type_name(msg[0]));
+    return send_record(conn, PT_CT_HANDSHAKE, msg, len);
+}
+
+petrel_status pt_send_ccs(petrel_conn *conn)
+{
+    static const uint8_t one = 1;
+    return send_record(conn, PT_CT_CHANGE_CIPHER_SPEC, &one, 1);
+}
+
+void pt_msg_begin(pt_builder *b, pt_buf *buf, uint8_t type)
+{
+    pt_builder_init(b, buf);
+    pt_put_u8(b, type);
+    pt_open(b, 3);
+}
+
+petrel_status pt_msg_end(petrel_conn *conn, pt_builder *b)
+{
+    pt_close(b);
+    if (!pt_builder_ok(b)) {
+        return pt_fail(&conn->err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
+                       "could not build a handshake message (too large or out of memory)");
+    }
+    return PETREL_OK;
+}
+
+static void send_alert(petrel_conn *conn, uint8_t level, uint8_t desc)
+{
+    uint8_t a[2] = {level, desc};
+    if (send_record(conn, PT_CT_ALERT, a, sizeof(a)) != PETREL_OK) {
+        /* The connection is failing anyway; the first error stays. */
+        return;
+    }
+}
+
+petrel_status pt_conn_fatal(petrel_conn *conn, petrel_status status)
+{
+    if (conn->failed) {
+        return conn->err.pub.status;
+    }
+    int alert = conn->err.pub.alert;
+    bool we_detected = status == PETREL_ERR_PROTOCOL || status == PETREL_ERR_CERT_VERIFY ||
+                       status == PETREL_ERR_INTERNAL || status == PETREL_ERR_NO_MEMORY;
+    if (we_detected && !conn->close_sent) {
+        if (alert < 0) {
+            alert = PETREL_ALERT_INTERNAL_ERROR;
+            conn->err.pub.alert = alert;
+        }
+        pt_error saved;
+        pt_error_copy(&saved, &conn->err);
+        send_alert(conn, 2, (uint8_t)alert);
+        pt_error_copy(&conn->err, &saved);
+        conn->close_sent = true;
+        pt_trace(conn, "sent alert %d (%s)", alert, petrel_alert_name(alert));
+    }
+    conn->err.pub.status = status;
+    conn->failed = true;
+    return status;
+}
+
+/* Fails the connection unless the status is a transient WANT. */
+static petrel_status fatal_unless_want(petrel_conn *conn, petrel_status st)
+{
+    if (st == PETREL_OK || st == PETREL_ERR_WANT_READ || st == PETREL_ERR_WANT_WRITE) {
+        return st;
+    }
+    return pt_conn_fatal(conn, st);
+}
+
+/* --- Receiving ---------------------------------------------------------- */
+
+static petrel_status handle_ccs(petrel_conn *conn, const pt_record *rec)
+{
+    /* RFC 8446 5: one unprotected change_cipher_spec of value 1 may arrive
+     * between the first ClientHello and the peer's Finished; drop it. */
+    bool protected_rec = rec->wire_len != PT_RECORD_HEADER + rec->len;
+    bool in_window = conn->hs != NULL && conn->state != PT_ST_S_WAIT_CH &&
+                     conn->state != PT_ST_START;
+    if (protected_rec || rec->len != 1 || rec->data[0] != 1 || !in_window || conn->ccs_seen) {
+        return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                        "unexpected change_cipher_spec record (RFC 8446 5)");
+    }
+    conn->ccs_seen = true;
+    return PETREL_OK;
+}
+
+static petrel_status handle_alert(petrel_conn *conn, const pt_record *rec)
+{
+    if (rec->len != 2) {
+        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
+                        "alert record of %zu bytes; an alert is exactly 2 bytes", rec->len);
+    }
+    uint8_t desc = rec->data[1];
+    if (desc == PETREL_ALERT_CLOSE_NOTIFY) {
+        conn->close_received = true;
+        pt_trace(conn, "received close_notify");
+        return PETREL_OK;
+    }
+    if (desc == PETREL_ALERT_USER_CANCELED) {
+        if (++conn->warning_alerts_in_row > PT_MAX_WARNING_ALERTS) {
+            return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                            "peer sent more than %d user_canceled alerts in a row",
+                            PT_MAX_WARNING_ALERTS);
+        }
+        return PETREL_OK;
+    }
+    /* RFC 8446 6.2: every other alert is an error, whatever its level. */
+    conn->close_sent = true;
+    pt_fail(&conn->err, PETREL_ERR_PEER_ALERT, desc, "peer sent alert %d (%s)", desc,
+            petrel_alert_name(desc));
+    return PETREL_ERR_PEER_ALERT;
+}
+
+static petrel_status handle_handshake_bytes(petrel_conn *conn, const pt_record *rec)
+{
+    if (rec->len == 0) {
+        return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                        "zero-length handshake record (RFC 8446 5.1)");
+    }
+    size_t limit = conn->ctx->limits.max_handshake_message;
+    if (!pt_buf_append(&conn->hsmsg, rec->data, rec->len)) {
+        return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                        "handshake data exceeds the %zu-byte buffer", conn->hsmsg.max);
+    }
+    while (conn->hsmsg.len >= 4) {
+        const uint8_t *p = conn->hsmsg.data;
+        size_t body_len = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+        if (body_len > limit) {
+            return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                            "%s of %zu bytes exceeds the %zu-byte handshake message limit",
+                            pt_hs_type_name(p[0]), body_len, limit);
+        }
+        if (conn->hsmsg.len < 4 + body_len) {
+            break;
+        }
+        uint32_t epoch = conn->rd_epoch;
+        PT_TRY(pt_dispatch(conn, p[0], pt_span_of(p + 4, body_len), p, 4 + body_len));
+        pt_buf_consume(&conn->hsmsg, 4 + body_len);
+        if (conn->rd_epoch != epoch && conn->hsmsg.len != 0) {
+            return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                            "handshake data continues across a key change (RFC 8446 5.1)");
+        }
+        if (conn->failed) {
+            return conn->err.pub.status;
+        }
+    }
+    return PETREL_OK;
+}
+
+static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
+{
+    if (!conn->handshake_done) {
+        return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                        "application data before the handshake completed");
+    }
+    if (conn->hsmsg.len != 0) {
+        return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                        "application data inside a fragmented handshake message (RFC 8446 5.1)");
+    }
+    if (rec->len == 0) {
+        if (++conn->empty_records_in_row > PT_MAX_EMPTY_RECORDS) {
+            return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                            "peer sent more than %d empty records in a row",
+                            PT_MAX_EMPTY_RECORDS);
+        }
+        return PETREL_OK;
+    }
+    conn->empty_records_in_row = 0;
+    conn->key_updates_in_row = 0;
+    conn->warning_alerts_in_row = 0;
+    if (!pt_buf_append(&conn->app, rec->data, rec->len)) {
+        return pt_fail(&conn->err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
+                       "application data buffer overflow");
+    }
+    return PETREL_OK;
+}
+
+static petrel_status handle_record(petrel_conn *conn, const pt_record *rec)
+{
+    if (rec->type != PT_CT_ALERT) {
+        conn->warning_alerts_in_row = 0;
+    }
+    switch (rec->type) {
+    case PT_CT_CHANGE_CIPHER_SPEC:
+        return handle_ccs(conn, rec);
+    case PT_CT_ALERT:
+        return handle_alert(conn, rec);
+    case PT_CT_HANDSHAKE:
+        return handle_handshake_bytes(conn, rec);
+    case PT_CT_APPLICATION_DATA:
+        return handle_app_data(conn, rec);
+    default:
+        return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                        "record of unknown content type %u", rec->type);
+    }
+}
+
+static petrel_status eof_error(petrel_conn *conn)
+{
+    const char *when = conn->handshake_done ? "" : " during the handshake";
+    if (conn->in.len != 0) {
+        pt_fail(&conn->err, PETREL_ERR_EOF, -1,
+                "connection closed in the middle of a record%s (%zu bytes left)", when,
+                conn->in.len);
+    } else {
+        pt_fail(&conn->err, PETREL_ERR_EOF, -1,
+                "peer closed the connection without sending close_notify%s", when);
+    }
+    return pt_conn_fatal(conn, PETREL_ERR_EOF);
+}
+
+/* Opens and handles the next record. WANT_READ when none is complete. */
+static petrel_status next_record(petrel_conn *conn)
+{
+    pt_record rec;
+    petrel_status st = pt_record_open(&conn->rl, conn->in.data, conn->in.len, &rec, &conn->err);
+    if (st == PETREL_ERR_WANT_READ) {
+        return conn->transport_eof ? eof_error(conn) : PETREL_ERR_WANT_READ;
+    }
+    if (st != PETREL_OK) {
+        return pt_conn_fatal(conn, st);
+    }
+    st = handle_record(conn, &rec);
+    pt_buf_consume(&conn->in, rec.wire_len);
+    return fatal_unless_want(conn, st);
+}
+
+typedef bool (*pt_goal)(const petrel_conn *conn);
+
+/* Handles records until the goal holds, input runs out, the peer closed,
+ * or application data fills its buffer. */
+static petrel_status pump(petrel_conn *conn, pt_goal goal)
+{
+    for (;;) {
+        if (conn->failed) {
+            return conn->err.pub.status;
+        }
+        if (goal(conn) || conn->close_received) {
+            return PETREL_OK;
+        }
+        if (pt_buf_room(&conn->app) < PT_MAX_PLAINTEXT) {
+            return PETREL_OK;
+        }
+        PT_TRY(next_record(conn));
+    }
+}
+
+/* --- Entry points ------------------------------------------------------- */
+
+static petrel_status sticky(const petrel_conn *conn)
+{
+    return conn->failed ? conn->err.pub.status : PETREL_OK;
+}
+
+static bool goal_handshake(const petrel_conn *conn)
+{
+    return conn->handshake_done;
+}
+
+static petrel_status check_versions(petrel_conn *conn)
+{
+    int lo = pt_ctx_min_version(conn->ctx);
+    int hi = pt_ctx_max_version(conn->ctx);
+    if (lo > hi) {
+        pt_fail(&conn->err, PETREL_ERR_PROTOCOL, -1,
+                "no protocols available: minimum_version %s is above maximum_version %s",
+                pt_version_name(lo), pt_version_name(hi));
+        return pt_conn_fatal(conn, PETREL_ERR_PROTOCOL);
+    }
+    if (hi < PETREL_TLS1_3) {
+        pt_fail(&conn->err, PETREL_ERR_PROTOCOL, -1,
+                "no protocols available: this build speaks TLS 1.3 only and maximum_version "
+                "is %s",
+                pt_version_name(hi));
+        return pt_conn_fatal(conn, PETREL_ERR_PROTOCOL);
+    }
+    return PETREL_OK;
+}
+
+petrel_status pt_engine_handshake(petrel_conn *conn)
+{
+    PT_TRY(sticky(conn));
+    if (conn->handshake_done) {
+        return PETREL_OK;
+    }
+    if (conn->state == PT_ST_START || (conn->role == PETREL_SERVER && conn->in.len == 0 &&
+                                       conn->state == PT_ST_S_WAIT_CH && !conn->transport_eof)) {
+        PT_TRY(check_versions(conn));
+    }
+    if (conn->state == PT_ST_START) {
+        PT_TRY(fatal_unless_want(conn, pt_client_hello_send(conn)));
+    }
+    PT_TRY(pump(conn, goal_handshake));
+    if (conn->close_received && !conn->handshake_done) {
+        pt_fail(&conn->err, PETREL_ERR_EOF, -1,
+                "peer sent close_notify before the handshake completed");
+        return pt_conn_fatal(conn, PETREL_ERR_EOF);
+    }
+    return conn->handshake_done ? PETREL_OK : PETREL_ERR_WANT_READ;
+}
+
+static bool goal_app_data(const petrel_conn *conn)
+{
+    return conn->app.len > 0;
+}
+
+petrel_status pt_engine_read(petrel_conn *conn, uint8_t *buf, size_t cap, size_t *nread)
+{
+    *nread = 0;
+    if (conn->app.len == 0) {
+        PT_TRY(pt_engine_handshake(conn));
+        PT_TRY(pump(conn, goal_app_data));
+    }
+    if (conn->app.len > 0) {
+        size_t n = cap < conn->app.len ? cap : conn->app.len;
+        memcpy(buf, conn->app.data, n);
+        pt_buf_consume(&conn->app, n);
+        *nread = n;
+        return PETREL_OK;
+    }
+    if (conn->close_received) {
+        return PETREL_ERR_ZERO_RETURN;
+    }
+    return PETREL_ERR_WANT_READ;
+}
+
+/* RFC 8446 5.5: change keys before the AEAD's usage limit. */
+static petrel_status maybe_auto_key_update(petrel_conn *conn)
+{
+    if (pt_record_dir_exhausted(&conn->rl.wr)) {
+        return pt_key_update_send(conn, pt_record_dir_exhausted(&conn->rl.rd));
+    }
+    return PETREL_OK;
+}
+
+petrel_status pt_engine_write(petrel_conn *conn, const uint8_t *buf, size_t len,
+                              size_t *nwritten)
+{
+    *nwritten = 0;
+    PT_TRY(pt_engine_handshake(conn));
+    if (conn->close_sent) {
+        return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1,
+                       "cannot write after close_notify was sent");
+    }
+    while (*nwritten < len) {
+        size_t chunk = len - *nwritten;
+        if (chunk > conn->rl.max_fragment) {
+            chunk = conn->rl.max_fragment;
+        }
+        if (pt_buf_room(&conn->out) < pt_record_overhead(&conn->rl, chunk) + 64) {
+            return PETREL_ERR_WANT_WRITE;
+        }
+        PT_TRY(fatal_unless_want(conn, maybe_auto_key_update(conn)));
+        PT_TRY(fatal_unless_want(
+            conn, send_record(conn, PT_CT_APPLICATION_DATA, buf + *nwritten, chunk)));
+        *nwritten += chunk;
+    }
+    return PETREL_OK;
+}
+
+static bool goal_never(const petrel_conn *conn)
+{
+    return false;
+}
+
+petrel_status pt_engine_shutdown(petrel_conn *conn)
+{
+    if (conn->failed && conn->err.pub.status != PETREL_ERR_ZERO_RETURN) {
+        return conn->err.pub.status;
+    }
+    if (!conn->close_sent) {
+        send_alert(conn, 1, PETREL_ALERT_CLOSE_NOTIFY);
+        conn->close_sent = true;
+        pt_trace(conn, "sent close_notify");
+    }
+    if (conn->close_received) {
+        return PETREL_OK;
+    }
+    if (!conn->handshake_done) {
+        return PETREL_OK;
+    }
+    /* Application data that still arrives is dropped, as it would be
+     * after a close. */
+    for (;;) {
+        pt_buf_reset(&conn->app);
+        petrel_status st = pump(conn, goal_never);
+        if (conn->close_received) {
+            return PETREL_OK;
+        }
+        if (st != PETREL_OK) {
+            return st;
+        }
+    }
+}
+
+petrel_status pt_engine_process(petrel_conn *conn)
+{
+    PT_TRY(pt_engine_handshake(conn));
+    petrel_status st = pump(conn, goal_never);
+    if (st == PETREL_ERR_WANT_READ && !pt_engine_peer_cert_pending(conn)) {
+        return PETREL_OK;
+    }
+    return st;
+}
+
+bool pt_engine_peer_cert_pending(const petrel_conn *conn)
+{
+    return conn->pha != NULL;
+}
+
+petrel_status pt_engine_key_update(petrel_conn *conn, bool request_peer)
+{
+    PT_TRY(sticky(conn));
+    if (!conn->handshake_done || conn->version != PETREL_TLS1_3) {
+        return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1,
+                       "KeyUpdate needs an established TLS 1.3 connection");
+    }
+    if (conn->close_sent) {
+        return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1,
+                       "cannot update keys after close_notify was sent");
+    }
+    return fatal_unless_want(conn, pt_key_update_send(conn, request_peer));
+}

@@ -1,0 +1,143 @@
+/*
+ * extensions.c - the extension block shared by every message that has one.
+ *
+ *   struct { ExtensionType extension_type; opaque extension_data<0..2^16-1>; }
+ *   Extension;  Extension extensions<0..2^16-1>;
+ */
+#include "engine/internal.h"
+
+#define PT_MAX_EXTENSIONS 64
+
+static const uint16_t ext_codes[PT_X_COUNT] = {
+    [PT_X_SERVER_NAME] = PT_EXT_SERVER_NAME,
+    [PT_X_SUPPORTED_GROUPS] = PT_EXT_SUPPORTED_GROUPS,
+    [PT_X_SIGNATURE_ALGORITHMS] = PT_EXT_SIGNATURE_ALGORITHMS,
+    [PT_X_ALPN] = PT_EXT_ALPN,
+    [PT_X_RECORD_SIZE_LIMIT] = PT_EXT_RECORD_SIZE_LIMIT,
+    [PT_X_PRE_SHARED_KEY] = PT_EXT_PRE_SHARED_KEY,
+    [PT_X_EARLY_DATA] = PT_EXT_EARLY_DATA,
+    [PT_X_SUPPORTED_VERSIONS] = PT_EXT_SUPPORTED_VERSIONS,
+    [PT_X_COOKIE] = PT_EXT_COOKIE,
+    [PT_X_PSK_KEY_EXCHANGE_MODES] = PT_EXT_PSK_KEY_EXCHANGE_MODES,
+    [PT_X_CERTIFICATE_AUTHORITIES] = PT_EXT_CERTIFICATE_AUTHORITIES,
+    [PT_X_POST_HANDSHAKE_AUTH] = PT_EXT_POST_HANDSHAKE_AUTH,
+    [PT_X_SIGNATURE_ALGORITHMS_CERT] = PT_EXT_SIGNATURE_ALGORITHMS_CERT,
+    [PT_X_KEY_SHARE] = PT_EXT_KEY_SHARE,
+};
+
+static int ext_index(uint16_t code)
+{
+    for (int i = 0; i < PT_X_COUNT; i++) {
+        if (ext_codes[i] == code) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_exts *out,
+                            pt_error *err)
+{
+    uint16_t seen[PT_MAX_EXTENSIONS];
+    size_t nseen = 0;
+    *out = (pt_exts){0};
+    while (!pt_span_empty(&block)) {
+        uint16_t type;
+        pt_span data;
+        if (!pt_get_u16(&block, &type) || !pt_get_vec16(&block, &data)) {
+            return pt_fault(err, PETREL_ALERT_DECODE_ERROR, "malformed extension block");
+        }
+        for (size_t i = 0; i < nseen; i++) {
+            if (seen[i] == type) {
+                return pt_fault(err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                                "extension %u appears twice (RFC 8446 4.2)", type);
+            }
+        }
+        if (nseen == PT_MAX_EXTENSIONS) {
+            return pt_fault(err, PETREL_ALERT_DECODE_ERROR, "more than %d extensions",
+                            PT_MAX_EXTENSIONS);
+        }
+        seen[nseen++] = type;
+        int idx = ext_index(type);
+        if (idx < 0 || (allowed & PT_XBIT(idx)) == 0) {
+            if (strict) {
+                return pt_fault(err, PETREL_ALERT_UNSUPPORTED_EXTENSION,
+                                "peer sent extension %u, which is not allowed here", type);
+            }
+            continue;
+        }
+        out->present |= PT_XBIT(idx);
+        out->body[idx] = data;
+        out->psk_last = pt_span_empty(&block) && idx == PT_X_PRE_SHARED_KEY;
+    }
+    if (pt_has_ext(out, PT_X_PRE_SHARED_KEY) && !out->psk_last) {
+        return pt_fault(err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                        "pre_shared_key is not the last extension (RFC 8446 4.2.11)");
+    }
+    return PETREL_OK;
+}
+
+petrel_status pt_parse_sigalgs(pt_span body, uint16_t *out, size_t cap, size_t *count,
+                               pt_error *err)
+{
+    pt_span list;
+    *count = 0;
+    if (!pt_get_vec16(&body, &list) || !pt_span_empty(&body) || list.len == 0 ||
+        list.len % 2 != 0) {
+        return pt_fault(err, PETREL_ALERT_DECODE_ERROR, "malformed signature_algorithms");
+    }
+    while (!pt_span_empty(&list)) {
+        uint16_t alg;
+        if (!pt_get_u16(&list, &alg)) {
+            return pt_fault(err, PETREL_ALERT_DECODE_ERROR, "malformed signature_algorithms");
+        }
+        if (*count < cap) {
+            out[(*count)++] = alg;
+        }
+    }
+    return PETREL_OK;
+}
+
+/* What we accept from peers, in our order of preference. rsa_pkcs1 is
+ * listed for certificates; RFC 8446 4.2.3 forbids it in CertificateVerify,
+ * which pt_cert_verify_recv enforces. */
+static const uint16_t our_sigalgs[] = {
+    PT_SIG_ECDSA_SECP256R1_SHA256, PT_SIG_ECDSA_SECP384R1_SHA384, PT_SIG_ED25519,
+    PT_SIG_RSA_PSS_RSAE_SHA256,    PT_SIG_RSA_PSS_RSAE_SHA384,    PT_SIG_RSA_PSS_RSAE_SHA512,
+    PT_SIG_RSA_PSS_PSS_SHA256,     PT_SIG_RSA_PSS_PSS_SHA384,     PT_SIG_RSA_PSS_PSS_SHA512,
+    PT_SIG_RSA_PKCS1_SHA256,       PT_SIG_RSA_PKCS1_SHA384,       PT_SIG_RSA_PKCS1_SHA512,
+};
+
+size_t pt_our_sigalgs(const petrel_conn *conn, uint16_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < PT_ARRAY_LEN(our_sigalgs) && n < cap; i++) {
+        /* SHA-384 and stronger only above security level 3 (192 bits). */
+        bool strong = our_sigalgs[i] == PT_SIG_ECDSA_SECP384R1_SHA384 ||
+                      our_sigalgs[i] == PT_SIG_RSA_PSS_RSAE_SHA384 ||
+                      our_sigalgs[i] == PT_SIG_RSA_PSS_RSAE_SHA512 ||
+                      our_sigalgs[i] == PT_SIG_RSA_PSS_PSS_SHA384 ||
+                      our_sigalgs[i] == PT_SIG_RSA_PSS_PSS_SHA512 ||
+                      our_sigalgs[i] == PT_SIG_RSA_PKCS1_SHA384 ||
+                      our_sigalgs[i] == PT_SIG_RSA_PKCS1_SHA512;
+        if (conn->ctx->security_level >= 4 && !strong) {
+            continue;
+        }
+        out[n++] = our_sigalgs[i];
+    }
+    return n;
+}
+
+void pt_put_sigalgs_ext(petrel_conn *conn, pt_builder *b)
+{
+    uint16_t algs[PT_ARRAY_LEN(our_sigalgs)];
+    size_t n = pt_our_sigalgs(conn, algs, PT_ARRAY_LEN(algs));
+    pt_put_u16(b, PT_EXT_SIGNATURE_ALGORITHMS);
+    pt_open(b, 2);
+    pt_open(b, 2);
+    for (size_t i = 0; i < n; i++) {
+        pt_put_u16(b, algs[i]);
+    }
+    pt_close(b);
+    pt_close(b);
+}

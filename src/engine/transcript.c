@@ -1,0 +1,77 @@
+/*
+ * transcript.c - the handshake transcript (RFC 8446 4.4.1).
+ *
+ * Until the cipher suite is known the messages are kept as bytes; from then
+ * on they feed a running hash. After a HelloRetryRequest the first
+ * ClientHello is replaced by a synthetic message_hash message.
+ */
+#include "engine/internal.h"
+
+#define PT_TRANSCRIPT_RAW_MAX (256 * 1024)
+
+void pt_tr_init(pt_transcript *tr)
+{
+    pt_buf_init(&tr->raw, PT_TRANSCRIPT_RAW_MAX, false);
+    tr->hash.md_ctx = NULL;
+    tr->hashing = false;
+}
+
+void pt_tr_free(pt_transcript *tr)
+{
+    pt_buf_release(&tr->raw);
+    if (tr->hashing) {
+        pt_hash_free(&tr->hash);
+    }
+    tr->hashing = false;
+}
+
+petrel_status pt_tr_add(pt_transcript *tr, const uint8_t *msg, size_t len, pt_error *err)
+{
+    if (tr->hashing) {
+        return pt_hash_update(&tr->hash, msg, len, err);
+    }
+    if (!pt_buf_append(&tr->raw, msg, len)) {
+        return pt_fault(err, PETREL_ALERT_INTERNAL_ERROR, "handshake transcript too large");
+    }
+    return PETREL_OK;
+}
+
+petrel_status pt_tr_start_hash(pt_transcript *tr, const pt_algs *algs, pt_hash_alg alg,
+                               pt_error *err)
+{
+    if (tr->hashing) {
+        if (tr->hash.alg == alg) {
+            return PETREL_OK;
+        }
+        return pt_fault(err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                        "cipher suite hash changed during the handshake");
+    }
+    PT_TRY(pt_hash_init(&tr->hash, algs, alg, err));
+    tr->hashing = true;
+    PT_TRY(pt_hash_update(&tr->hash, tr->raw.data, tr->raw.len, err));
+    pt_buf_release(&tr->raw);
+    return PETREL_OK;
+}
+
+petrel_status pt_tr_hrr_reset(pt_transcript *tr, const pt_algs *algs, pt_error *err)
+{
+    uint8_t digest[PT_MAX_HASH];
+    PT_TRY(pt_tr_hash(tr, digest, err));
+    pt_hash_alg alg = tr->hash.alg;
+    size_t n = pt_hash_len(alg);
+    pt_hash_free(&tr->hash);
+    tr->hashing = false;
+    PT_TRY(pt_tr_start_hash(tr, algs, alg, err));
+    uint8_t head[4] = {PT_HS_MESSAGE_HASH, 0, 0, (uint8_t)n};
+    PT_TRY(pt_hash_update(&tr->hash, head, sizeof(head), err));
+    return pt_hash_update(&tr->hash, digest, n, err);
+}
+
+petrel_status pt_tr_hash(const pt_transcript *tr, uint8_t out[PT_MAX_HASH], pt_error *err)
+{
+    if (!tr->hashing) {
+        return pt_fail(err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
+                       "transcript hash asked for before the suite was chosen");
+    }
+    return pt_hash_peek(&tr->hash, out, err);
+}

@@ -1,0 +1,210 @@
+/*
+ * test_handshake.c - TLS 1.3 handshakes with both ends in one process:
+ * every suite, group and server key type, HRR, ALPN, SNI, client
+ * certificates, KeyUpdate, and close_notify.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pair.h"
+
+static void expect_ok_handshake(pair *p)
+{
+    petrel_status ss;
+    petrel_status cs = pair_handshake(p, &ss);
+    if (cs != PETREL_OK || ss != PETREL_OK) {
+        fail_msg("handshake failed: client %s (%s), server %s (%s)", petrel_status_name(cs),
+                 petrel_conn_error(p->c)->message, petrel_status_name(ss),
+                 petrel_conn_error(p->s)->message);
+    }
+}
+
+static void run_suite_group(const char *leaf, const char *suite, const char *group)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx(leaf);
+    assert_int_equal(petrel_ctx_set_ciphersuites(cctx, suite), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_groups(cctx, group), PETREL_OK);
+    pair p = pair_new(cctx, sctx);
+    expect_ok_handshake(&p);
+    assert_string_equal(petrel_conn_version_name(p.c), "TLSv1.3");
+    assert_string_equal(petrel_conn_cipher(p.c), suite);
+    assert_string_equal(petrel_conn_cipher(p.s), suite);
+    assert_string_equal(petrel_conn_group(p.c), petrel_conn_group(p.s));
+    assert_true(petrel_conn_has_peer_cert(p.c));
+    assert_false(petrel_conn_has_peer_cert(p.s));
+    assert_int_equal(petrel_conn_verify_result(p.c), 0);
+    pair_exchange(&p, p.c, p.s, "hello server", 12);
+    pair_exchange(&p, p.s, p.c, "hello client", 12);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void test_suites_groups_keys(void **state)
+{
+    static const char *const suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                         "TLS_CHACHA20_POLY1305_SHA256"};
+    static const char *const groups[] = {"x25519", "secp256r1", "secp384r1"};
+    static const char *const leaves[] = {"server-p256", "server-rsa2048", "server-p384",
+                                         "server-ed25519", "server-rsapss"};
+    for (size_t s = 0; s < 3; s++) {
+        for (size_t g = 0; g < 3; g++) {
+            for (size_t l = 0; l < 5; l++) {
+                run_suite_group(leaves[l], suites[s], groups[g]);
+            }
+        }
+    }
+}
+
+static void test_hello_retry_request(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    /* The client's first share is x25519; the server accepts only P-384. */
+    assert_int_equal(petrel_ctx_set_groups(cctx, "x25519:P-384"), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_groups(sctx, "P-384"), PETREL_OK);
+    pair p = pair_new(cctx, sctx);
+    expect_ok_handshake(&p);
+    assert_string_equal(petrel_conn_group(p.c), "secp384r1");
+    pair_exchange(&p, p.c, p.s, "after hrr", 9);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void test_alpn_and_sni(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    const char *cp[] = {"h2", "http/1.1"};
+    const char *sp[] = {"http/1.1", "h2"};
+    assert_int_equal(petrel_ctx_set_alpn_protocols(cctx, cp, 2), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_alpn_protocols(sctx, sp, 2), PETREL_OK);
+    pair p = pair_new(cctx, sctx);
+    expect_ok_handshake(&p);
+    assert_string_equal(petrel_conn_alpn_selected(p.c), "http/1.1");
+    assert_string_equal(petrel_conn_alpn_selected(p.s), "http/1.1");
+    assert_string_equal(petrel_conn_server_hostname(p.s), "localhost");
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void client_auth_case(petrel_verify_mode mode, bool client_has_cert, bool expect_ok)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    assert_int_equal(petrel_ctx_set_verify_mode(sctx, mode), PETREL_OK);
+    if (client_has_cert) {
+        assert_int_equal(petrel_ctx_load_cert_chain(cctx, pki("client-p256-chain.pem"),
+                                                    pki("client-p256.key"), NULL, NULL),
+                         PETREL_OK);
+    }
+    pair p = pair_new(cctx, sctx);
+    petrel_status ss;
+    petrel_status cs = pair_handshake(&p, &ss);
+    if (expect_ok) {
+        assert_int_equal(ss, PETREL_OK);
+        assert_int_equal(cs, PETREL_OK);
+        assert_int_equal(petrel_conn_has_peer_cert(p.s), client_has_cert);
+        if (client_has_cert) {
+            petrel_cert_info info;
+            assert_int_equal(petrel_conn_peer_cert(p.s, &info), PETREL_OK);
+            assert_non_null(strstr(info.subject, "client.test"));
+        }
+        pair_exchange(&p, p.c, p.s, "x", 1);
+    } else {
+        assert_int_equal(ss, PETREL_ERR_PROTOCOL);
+        assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_CERTIFICATE_REQUIRED);
+        /* The client learns of it from the alert on its next read. */
+        uint8_t b[8];
+        size_t n;
+        petrel_status st = petrel_conn_read(p.c, b, sizeof(b), &n);
+        assert_int_equal(st, PETREL_ERR_PEER_ALERT);
+        assert_int_equal(petrel_conn_error(p.c)->alert, PETREL_ALERT_CERTIFICATE_REQUIRED);
+    }
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void test_client_auth_in_handshake(void **state)
+{
+    client_auth_case(PETREL_CERT_REQUIRED, true, true);
+    client_auth_case(PETREL_CERT_OPTIONAL, true, true);
+    client_auth_case(PETREL_CERT_OPTIONAL, false, true);
+    client_auth_case(PETREL_CERT_REQUIRED, false, false);
+}
+
+static void test_key_update_both_ways(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    expect_ok_handshake(&p);
+    assert_int_equal(petrel_conn_key_update(p.c, true), PETREL_OK);
+    pair_exchange(&p, p.c, p.s, "after client update", 19);
+    pair_exchange(&p, p.s, p.c, "server answers", 14);
+    assert_int_equal(petrel_conn_key_update(p.s, false), PETREL_OK);
+    pair_exchange(&p, p.s, p.c, "after server update", 19);
+    pair_exchange(&p, p.c, p.s, "still fine", 10);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void test_close_notify(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    expect_ok_handshake(&p);
+    pair_exchange(&p, p.c, p.s, "bye", 3);
+    assert_int_equal(petrel_conn_shutdown(p.c), PETREL_ERR_WANT_READ);
+    pair_move(p.c, p.s);
+    uint8_t b[8];
+    size_t n;
+    assert_int_equal(petrel_conn_read(p.s, b, sizeof(b), &n), PETREL_ERR_ZERO_RETURN);
+    assert_int_equal(petrel_conn_shutdown(p.s), PETREL_OK);
+    pair_move(p.s, p.c);
+    assert_int_equal(petrel_conn_shutdown(p.c), PETREL_OK);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void test_wrong_hostname_fails(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("wronghost");
+    pair p = pair_new(cctx, sctx);
+    petrel_status ss;
+    petrel_status cs = pair_handshake(&p, &ss);
+    assert_int_equal(cs, PETREL_ERR_CERT_VERIFY);
+    assert_non_null(strstr(petrel_conn_error(p.c)->message, "Hostname mismatch"));
+    assert_int_equal(ss, PETREL_ERR_PEER_ALERT);
+    assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_BAD_CERTIFICATE);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_suites_groups_keys),
+        cmocka_unit_test(test_hello_retry_request),
+        cmocka_unit_test(test_alpn_and_sni),
+        cmocka_unit_test(test_client_auth_in_handshake),
+        cmocka_unit_test(test_key_update_both_ways),
+        cmocka_unit_test(test_close_notify),
+        cmocka_unit_test(test_wrong_hostname_fails),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
