@@ -411,7 +411,8 @@ petrel_status pt_engine_read(petrel_conn *conn, uint8_t *buf, size_t cap, size_t
         return PETREL_OK;
     }
     if (conn->close_received) {
-        return PETREL_ERR_ZERO_RETURN;
+        return pt_fail(&conn->err, PETREL_ERR_ZERO_RETURN, PETREL_ALERT_CLOSE_NOTIFY,
+                       "peer closed the connection (close_notify)");
     }
     return PETREL_ERR_WANT_READ;
 }

@@ -119,8 +119,10 @@ petrel_status pt_ks_handshake(petrel_conn *conn, const uint8_t *ecdhe, size_t ec
     uint8_t early[PT_MAX_HASH];
     uint8_t salt[PT_MAX_HASH];
     uint8_t hash[PT_MAX_HASH];
+    static const uint8_t no_psk[PT_MAX_HASH] = {0};
     size_t n = pt_hash_len(conn->hash);
-    petrel_status st = pt_hkdf_extract(algs, conn->hash, NULL, 0, NULL, 0, early, &conn->err);
+    /* Without a PSK the input is HashLen zero bytes (RFC 8446 7.1). */
+    petrel_status st = pt_hkdf_extract(algs, conn->hash, NULL, 0, no_psk, n, early, &conn->err);
     if (st == PETREL_OK) {
         st = derive_empty(conn, early, salt);
     }
