@@ -31,6 +31,7 @@ struct petrel_conn {
     pt_buf out; /* protected bytes waiting to be sent */
     pt_buf app; /* decrypted application data not yet read */
     pt_buf hsmsg; /* handshake bytes being reassembled into messages */
+    pt_buf hsout; /* handshake messages of the current flight, not yet sealed */
     bool transport_eof;
     bool close_received;
     bool close_sent;

@@ -13,6 +13,8 @@
 
 #define PT_MAX_EMPTY_RECORDS 32
 #define PT_MAX_WARNING_ALERTS 16
+/* Our largest flight: a certificate chain at most this big is sent. */
+#define PT_FLIGHT_MAX (1024 * 1024)
 
 void pt_trace(petrel_conn *conn, const char *fmt, ...)
 {
@@ -54,6 +56,7 @@ petrel_status pt_engine_init(petrel_conn *conn)
         return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1, "out of memory");
     }
     pt_tr_init(&conn->hs->tr);
+    pt_buf_init(&conn->hsout, PT_FLIGHT_MAX, false);
     pt_set_state(conn, conn->role == PETREL_CLIENT ? PT_ST_START : PT_ST_S_WAIT_CH);
     return PETREL_OK;
 }
@@ -69,6 +72,7 @@ void pt_engine_free(petrel_conn *conn)
     }
     pt_free(conn->alpn);
     conn->alpn = NULL;
+    pt_buf_release(&conn->hsout);
     pt_record_layer_free(&conn->rl);
     pt_wipe(conn->client_app_secret, sizeof(conn->client_app_secret));
     pt_wipe(conn->server_app_secret, sizeof(conn->server_app_secret));
@@ -77,8 +81,23 @@ void pt_engine_free(petrel_conn *conn)
 
 /* --- Sending ------------------------------------------------------------ */
 
+/* Handshake messages of one flight share records: they are collected in
+ * conn->hsout and sealed together before anything else is sent and before
+ * the write key changes. */
+petrel_status pt_flush_handshake(petrel_conn *conn)
+{
+    if (conn->hsout.len == 0) {
+        return PETREL_OK;
+    }
+    petrel_status st = pt_record_seal(&conn->rl, PT_CT_HANDSHAKE, conn->hsout.data,
+                                      conn->hsout.len, &conn->out, &conn->err);
+    pt_buf_reset(&conn->hsout);
+    return st;
+}
+
 static petrel_status send_record(petrel_conn *conn, uint8_t type, const uint8_t *data, size_t len)
 {
+    PT_TRY(pt_flush_handshake(conn));
     return pt_record_seal(&conn->rl, type, data, len, &conn->out, &conn->err);
 }
 
@@ -90,7 +109,11 @@ petrel_status pt_send_handshake(petrel_conn *conn, const uint8_t *msg, size_t le
         PT_TRY(pt_hash_update(post, msg, len, &conn->err));
     }
     pt_trace(conn, "sent %s", pt_hs_type_name(msg[0]));
-    return send_record(conn, PT_CT_HANDSHAKE, msg, len);
+    if (!pt_buf_append(&conn->hsout, msg, len)) {
+        return pt_fail(&conn->err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
+                       "handshake flight exceeds %zu bytes", conn->hsout.max);
+    }
+    return PETREL_OK;
 }
 
 petrel_status pt_send_ccs(petrel_conn *conn)
@@ -227,6 +250,7 @@ static petrel_status handle_handshake_bytes(petrel_conn *conn, const pt_record *
         }
         uint32_t epoch = conn->rd_epoch;
         PT_TRY(pt_dispatch(conn, p[0], pt_span_of(p + 4, body_len), p, 4 + body_len));
+        PT_TRY(pt_flush_handshake(conn));
         pt_buf_consume(&conn->hsmsg, 4 + body_len);
         if (conn->rd_epoch != epoch && conn->hsmsg.len != 0) {
             return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
@@ -381,6 +405,7 @@ petrel_status pt_engine_handshake(petrel_conn *conn)
     }
     if (conn->state == PT_ST_START) {
         PT_TRY(fatal_unless_want(conn, pt_client_hello_send(conn)));
+        PT_TRY(fatal_unless_want(conn, pt_flush_handshake(conn)));
     }
     PT_TRY(pump(conn, goal_handshake));
     if (conn->close_received && !conn->handshake_done) {

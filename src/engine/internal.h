@@ -171,6 +171,7 @@ struct pt_pha {
 petrel_status pt_send_handshake(petrel_conn *conn, const uint8_t *msg, size_t len,
                                 pt_hash *post) PT_MUST_USE;
 petrel_status pt_send_ccs(petrel_conn *conn) PT_MUST_USE;
+petrel_status pt_flush_handshake(petrel_conn *conn) PT_MUST_USE;
 void pt_set_state(petrel_conn *conn, pt_state st);
 void pt_trace(petrel_conn *conn, const char *fmt, ...) PT_PRINTF(2, 3);
 /* Starts a handshake message in a scratch buffer: type + open u24 length. */

@@ -89,6 +89,9 @@ void pt_keylog(petrel_conn *conn, const char *label, const uint8_t *secret)
 
 petrel_status pt_ks_install(petrel_conn *conn, const uint8_t *secret, bool write)
 {
+    if (write) {
+        PT_TRY(pt_flush_handshake(conn));
+    }
     pt_aead_alg aead = pt_suite_aead(conn->suite);
     size_t key_len = pt_aead_key_len(aead);
     uint8_t key[PT_MAX_KEY];

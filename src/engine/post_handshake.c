@@ -50,6 +50,7 @@ petrel_status pt_ticket_recv(petrel_conn *conn, pt_span body, const uint8_t *raw
 petrel_status pt_key_update_send(petrel_conn *conn, bool request_peer)
 {
     uint8_t msg[5] = {PT_HS_KEY_UPDATE, 0, 0, 1, request_peer ? 1 : 0};
+    PT_TRY(pt_flush_handshake(conn));
     PT_TRY(pt_record_seal(&conn->rl, PT_CT_HANDSHAKE, msg, sizeof(msg), &conn->out, &conn->err));
     pt_trace(conn, "sent KeyUpdate%s", request_peer ? " (update requested)" : "");
     return pt_ks_update(conn, true);
@@ -186,6 +187,9 @@ petrel_status pt_engine_request_client_cert(petrel_conn *conn)
     petrel_status st = new_round(conn);
     if (st == PETREL_OK) {
         st = send_request(conn);
+    }
+    if (st == PETREL_OK) {
+        st = pt_flush_handshake(conn);
     }
     if (st != PETREL_OK) {
         pt_pha_free(conn);
