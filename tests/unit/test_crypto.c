@@ -246,6 +246,9 @@ static void aead_round_trip(pt_aead_alg alg)
                          PETREL_ERR_PROTOCOL);
         assert_int_equal(err.pub.alert, PETREL_ALERT_BAD_RECORD_MAC);
         assert_non_null(strstr(err.pub.message, "bad record MAC"));
+        /* The unauthenticated plaintext is not left behind. */
+        uint8_t zeros[sizeof(buf)] = {0};
+        assert_memory_equal(buf, zeros, sizeof(buf));
         *target ^= 0x01;
         memcpy(buf, orig, sizeof(buf));
     }
