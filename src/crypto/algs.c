@@ -22,6 +22,7 @@ static const char *const cipher_names[] = {"AES-128-GCM", "AES-256-GCM", "ChaCha
 static void drain_errors(char *text, size_t cap)
 {
     size_t used = strlen(text);
+    const size_t start = used;
     const char *sep = ": ";
     unsigned long code;
     while ((code = ERR_get_error()) != 0) {
@@ -31,7 +32,8 @@ static void drain_errors(char *text, size_t cap)
             snprintf(fallback, sizeof(fallback), "error %08lx", code);
             reason = fallback;
         }
-        if (used < cap) {
+        /* Decoders that are tried in turn repeat the same reasons. */
+        if (used < cap && strstr(text + start, reason) == NULL) {
             int n = snprintf(text + used, cap - used, "%s%s", sep, reason);
             used += n > 0 ? (size_t)n : 0;
         }

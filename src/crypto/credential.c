@@ -130,15 +130,18 @@ static petrel_status load_certs(pt_credential *cred, const pem_source *src, pt_e
     }
     /* The loop ends at the first block that is not a certificate; only a
      * clean end of input is expected. */
-    unsigned long last = ERR_peek_last_error();
-    if (cred->count == 0 || ERR_GET_REASON(last) != PEM_R_NO_START_LINE) {
-        char label[300];
-        source_label(src, label, sizeof(label));
-        return pt_ossl_fail(err, PETREL_ERR_CONFIG, -1, "cannot load a certificate from %s",
-                            label);
+    bool clean_end = ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE;
+    if (cred->count > 0 && clean_end) {
+        ERR_clear_error();
+        return PETREL_OK;
     }
-    ERR_clear_error();
-    return PETREL_OK;
+    char label[300];
+    source_label(src, label, sizeof(label));
+    if (cred->count == 0 && clean_end) {
+        ERR_clear_error();
+        return pt_fail(err, PETREL_ERR_CONFIG, -1, "no certificate found in %s", label);
+    }
+    return pt_ossl_fail(err, PETREL_ERR_CONFIG, -1, "cannot load a certificate from %s", label);
 }
 
 static petrel_status load_key(pt_credential *cred, const pem_source *src,
@@ -164,7 +167,10 @@ static petrel_status load_key(pt_credential *cred, const pem_source *src,
         return pt_ossl_fail(err, PETREL_ERR_CONFIG, -1,
                             "cannot decrypt the private key in %s (wrong password?)", label);
     }
-    return pt_ossl_fail(err, PETREL_ERR_CONFIG, -1, "no private key found in %s", label);
+    /* The decoders only report "unsupported" here, which says less than
+     * the sentence. */
+    ERR_clear_error();
+    return pt_fail(err, PETREL_ERR_CONFIG, -1, "no private key found in %s", label);
 }
 
 /* RFC 8446 4.4.2: the key must be the one of the end-entity certificate. */

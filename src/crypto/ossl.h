@@ -71,10 +71,9 @@ int pt_sigalg_security_bits(const pt_sigalg_info *info);
  * RFC 8446's restrictions. On refusal, why holds a short reason. */
 bool pt_sigalg_fits_key(const pt_sigalg_info *info, const EVP_PKEY *key, bool tls13,
                         const char **why);
-/* Sets RSA-PSS padding, salt length = hash length and MGF1 with the same
- * hash (RFC 8446 4.2.3) on a signing or verifying context. */
-petrel_status pt_sigalg_setup_pss(EVP_PKEY_CTX *pctx, const EVP_MD *md, pt_error *err)
-    PT_MUST_USE;
+/* Sets RSA-PSS padding with a salt as long as the hash and MGF1 with the
+ * same hash (RFC 8446 4.2.3) on a signing or verifying context. */
+petrel_status pt_sigalg_setup_pss(EVP_PKEY_CTX *pctx, pt_error *err) PT_MUST_USE;
 
 /* --- Certificates -------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
  * sigalg.c - the TLS signature algorithms (RFC 8446 4.2.3) we can make and
  * check, and how each one fits a key and a security level.
  */
+#include <openssl/core_names.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
 
@@ -98,6 +99,23 @@ static const char *kind_mismatch(pt_key_kind kind)
     }
 }
 
+/* An RSA-PSS key may carry parameters that restrict it to one hash
+ * (RFC 4055 3.1); one without them allows any. */
+static bool pss_digest_allowed(const EVP_PKEY *key, int hash_bits)
+{
+    char name[64];
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_RSA_DIGEST, name, sizeof(name),
+                                       NULL) != 1) {
+        return true;
+    }
+    /* The name is the provider's ("SHA2-384"), which the digest table
+     * knows under its aliases. */
+    const EVP_MD *md = EVP_get_digestbyname(name);
+    int nid = md != NULL ? EVP_MD_get_type(md) : NID_undef;
+    int want = hash_bits == 256 ? NID_sha256 : hash_bits == 384 ? NID_sha384 : NID_sha512;
+    return nid == want;
+}
+
 bool pt_sigalg_fits_key(const pt_sigalg_info *info, const EVP_PKEY *key, bool tls13,
                         const char **why)
 {
@@ -117,6 +135,10 @@ bool pt_sigalg_fits_key(const pt_sigalg_info *info, const EVP_PKEY *key, bool tl
         *why = "the ECDSA algorithm names another curve than the key's (RFC 8446 4.2.3)";
         return false;
     }
+    if (kind == PT_KEY_RSA_PSS && !pss_digest_allowed(key, info->hash_bits)) {
+        *why = "the RSA-PSS key is restricted to another hash";
+        return false;
+    }
     if (info->pss && EVP_PKEY_get_size(key) < 2 * info->hash_bits / 8 + 2) {
         /* PSS with a salt as long as the hash needs emLen >= 2 hLen + 2. */
         *why = "the RSA key is too short for PSS with this hash";
@@ -125,11 +147,12 @@ bool pt_sigalg_fits_key(const pt_sigalg_info *info, const EVP_PKEY *key, bool tl
     return true;
 }
 
-petrel_status pt_sigalg_setup_pss(EVP_PKEY_CTX *pctx, const EVP_MD *md, pt_error *err)
+petrel_status pt_sigalg_setup_pss(EVP_PKEY_CTX *pctx, pt_error *err)
 {
+    /* MGF1 is left unset: libcrypto then uses the signing digest, and a
+     * restricted RSA-PSS key refuses to have it set at all. */
     if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1) {
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1) {
         return pt_ossl_internal(err, "setting RSA-PSS parameters");
     }
     return PETREL_OK;

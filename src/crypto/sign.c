@@ -40,7 +40,7 @@ static petrel_status sign_init(EVP_MD_CTX *mctx, const pt_sigalg_info *info,
     if (EVP_DigestSignInit(mctx, &pctx, md, NULL, key) != 1) {
         return pt_ossl_internal(err, "EVP_DigestSignInit");
     }
-    return info->pss ? pt_sigalg_setup_pss(pctx, md, err) : PETREL_OK;
+    return info->pss ? pt_sigalg_setup_pss(pctx, err) : PETREL_OK;
 }
 
 petrel_status pt_sign(const pt_credential *cred, const pt_algs *algs, uint16_t sigalg,

@@ -325,7 +325,7 @@ petrel_status pt_peer_verify_signature(const pt_peer_chain *chain, const pt_algs
         EVP_MD_CTX_free(mctx);
         return pt_ossl_internal(err, "EVP_DigestVerifyInit");
     }
-    petrel_status st = info->pss ? pt_sigalg_setup_pss(pctx, md, err) : PETREL_OK;
+    petrel_status st = info->pss ? pt_sigalg_setup_pss(pctx, err) : PETREL_OK;
     if (st == PETREL_OK && EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) != 1) {
         /* RFC 8446 4.4.3: a signature that does not verify is decrypt_error. */
         ERR_clear_error();
