@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
 
 #include "crypto/ossl.h"
 
@@ -18,15 +21,16 @@ typedef struct group_info {
     const char *name;   /* for messages */
     const char *type;   /* key type for EVP_PKEY_Q_keygen */
     const char *curve;  /* EC curve, NULL for x25519 */
+    const char *nist_sn; /* the curve's short name in the object table */
     size_t share_len;   /* TLS encoding of a public share */
     size_t secret_len;
     int security_bits;
 } group_info;
 
 static const group_info groups[] = {
-    {PT_GROUP_X25519, "x25519", "X25519", NULL, 32, 32, 128},
-    {PT_GROUP_SECP256R1, "secp256r1", "EC", "P-256", 65, 32, 128},
-    {PT_GROUP_SECP384R1, "secp384r1", "EC", "P-384", 97, 48, 192},
+    {PT_GROUP_X25519, "x25519", "X25519", NULL, NULL, 32, 32, 128},
+    {PT_GROUP_SECP256R1, "secp256r1", "EC", "P-256", "prime256v1", 65, 32, 128},
+    {PT_GROUP_SECP384R1, "secp384r1", "EC", "P-384", "secp384r1", 97, 48, 192},
 };
 
 static const group_info *group_lookup(uint16_t group)
@@ -50,8 +54,91 @@ int pt_group_security_bits(uint16_t group)
     return g != NULL ? g->security_bits : 0;
 }
 
+/* A private scalar in [1, n - 1] from pt_random: 64 bits more than the
+ * order are reduced, so the bias is negligible. */
+static bool scalar_from_stream(const EC_GROUP *group, size_t len, BIGNUM *priv)
+{
+    uint8_t seed[48 + 8];
+    BIGNUM *range = BN_new();
+    BN_CTX *bn_ctx = BN_CTX_secure_new();
+    bool ok = range != NULL && bn_ctx != NULL && len + 8 <= sizeof(seed) &&
+              pt_random(seed, len + 8, NULL) == PETREL_OK &&
+              BN_bin2bn(seed, (int)(len + 8), priv) != NULL &&
+              BN_sub(range, EC_GROUP_get0_order(group), BN_value_one()) &&
+              BN_mod(priv, priv, range, bn_ctx) && BN_add_word(priv, 1);
+    pt_wipe(seed, sizeof(seed));
+    BN_CTX_free(bn_ctx);
+    BN_free(range);
+    return ok;
+}
+
+/* The key pair (priv, priv * G) as an EVP_PKEY. */
+static EVP_PKEY *ec_key_from_scalar(const group_info *g, const EC_GROUP *group,
+                                    const BIGNUM *priv)
+{
+    uint8_t point[PT_MAX_SHARE];
+    EC_POINT *pub = EC_POINT_new(group);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY *key = NULL;
+    if (pub != NULL && bld != NULL && ctx != NULL &&
+        EC_POINT_mul(group, pub, priv, NULL, NULL, NULL) == 1 &&
+        EC_POINT_point2oct(group, pub, POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point),
+                           NULL) == g->share_len &&
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->curve, 0) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, g->share_len) ==
+            1) {
+        params = OSSL_PARAM_BLD_to_param(bld);
+    }
+    if (params != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+        EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1) {
+        key = NULL;
+    }
+    /* The scalar is a secure BIGNUM, so its copy in params lives in the
+     * secure heap, which is cleared on free. */
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EVP_PKEY_CTX_free(ctx);
+    EC_POINT_free(pub);
+    return key;
+}
+
+static EVP_PKEY *ec_key_from_stream(const group_info *g)
+{
+    EC_GROUP *group = EC_GROUP_new_by_curve_name(OBJ_sn2nid(g->nist_sn));
+    BIGNUM *priv = BN_secure_new();
+    EVP_PKEY *key = NULL;
+    if (group != NULL && priv != NULL && scalar_from_stream(group, g->secret_len, priv)) {
+        key = ec_key_from_scalar(g, group, priv);
+    }
+    BN_clear_free(priv);
+    EC_GROUP_free(group);
+    return key;
+}
+
+/* With deterministic randomness (fuzzing, reproducible tests) key shares
+ * come from the same fixed stream as everything else. */
+static EVP_PKEY *keygen_from_stream(const group_info *g)
+{
+    if (g->curve != NULL) {
+        return ec_key_from_stream(g);
+    }
+    uint8_t priv[32];
+    if (pt_random(priv, sizeof(priv), NULL) != PETREL_OK) {
+        return NULL;
+    }
+    EVP_PKEY *key = EVP_PKEY_new_raw_private_key_ex(NULL, g->type, NULL, priv, sizeof(priv));
+    pt_wipe(priv, sizeof(priv));
+    return key;
+}
+
 static EVP_PKEY *group_keygen(const group_info *g)
 {
+    if (pt_random_is_deterministic()) {
+        return keygen_from_stream(g);
+    }
     if (g->curve != NULL) {
         return EVP_PKEY_Q_keygen(NULL, NULL, g->type, g->curve);
     }

@@ -27,6 +27,9 @@ petrel_status pt_ossl_fail(pt_error *err, petrel_status status, int alert, const
 /* Shorthand for an unexpected libcrypto failure in operation what. */
 petrel_status pt_ossl_internal(pt_error *err, const char *what);
 
+/* Whether pt_random gives the fixed stream (random.c). */
+bool pt_random_is_deterministic(void);
+
 /* The digest for a hash size in bits (256, 384, 512); NULL for 0. */
 const EVP_MD *pt_algs_md_bits(const pt_algs *algs, int bits);
 

@@ -70,6 +70,14 @@ void pt_random_set_deterministic(bool on, uint64_t seed)
     pthread_mutex_unlock(&det.lock);
 }
 
+bool pt_random_is_deterministic(void)
+{
+    pthread_mutex_lock(&det.lock);
+    bool on = det.on;
+    pthread_mutex_unlock(&det.lock);
+    return on;
+}
+
 petrel_status pt_random(void *buf, size_t len, pt_error *err)
 {
     if (len == 0 || det_fill(buf, len)) {

@@ -334,6 +334,40 @@ static void test_kex_agree(void **state)
     assert_int_equal(pt_group_security_bits(PT_GROUP_SECP384R1), 192);
 }
 
+/* With deterministic randomness the key shares repeat with the seed, and
+ * still agree. */
+static void test_kex_deterministic(void **state)
+{
+    (void)state;
+    static const uint16_t groups[] = {PT_GROUP_X25519, PT_GROUP_SECP256R1, PT_GROUP_SECP384R1};
+    for (size_t i = 0; i < 3; i++) {
+        pt_error err;
+        pt_kex *a = NULL, *b = NULL, *c = NULL;
+        uint8_t pa[PT_MAX_SHARE], pb[PT_MAX_SHARE], pc[PT_MAX_SHARE];
+        uint8_t sa[PT_MAX_SECRET], sc[PT_MAX_SECRET];
+        size_t la = 0, lb = 0, lc = 0, na = 0, nc = 0;
+        pt_random_set_deterministic(true, 7);
+        assert_int_equal(pt_kex_generate(algs, groups[i], &a, pa, sizeof(pa), &la, &err),
+                         PETREL_OK);
+        assert_int_equal(pt_kex_generate(algs, groups[i], &c, pc, sizeof(pc), &lc, &err),
+                         PETREL_OK);
+        pt_random_set_deterministic(true, 7);
+        assert_int_equal(pt_kex_generate(algs, groups[i], &b, pb, sizeof(pb), &lb, &err),
+                         PETREL_OK);
+        pt_random_set_deterministic(false, 0);
+        assert_int_equal(la, lb);
+        assert_memory_equal(pa, pb, la);
+        assert_memory_not_equal(pa, pc, la);
+        assert_int_equal(pt_kex_derive(a, pc, lc, sa, sizeof(sa), &na, &err), PETREL_OK);
+        assert_int_equal(pt_kex_derive(c, pa, la, sc, sizeof(sc), &nc, &err), PETREL_OK);
+        assert_int_equal(na, nc);
+        assert_memory_equal(sa, sc, na);
+        pt_kex_free(a);
+        pt_kex_free(b);
+        pt_kex_free(c);
+    }
+}
+
 /* Derives with a bad peer share and expects illegal_parameter. */
 static void expect_bad_share(uint16_t group, const uint8_t *peer, size_t len, const char *frag)
 {
@@ -833,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_aead_chacha),
         cmocka_unit_test(test_aead_chacha_vector),
         cmocka_unit_test(test_kex_agree),
+        cmocka_unit_test(test_kex_deterministic),
         cmocka_unit_test(test_kex_invalid_shares),
         cmocka_unit_test(test_sign_rsa_pss_rsae),
         cmocka_unit_test(test_sign_rsa_pss_pss),
