@@ -23,11 +23,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            abort();                                                                              \
-        }                                                                                         \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 #define MODEL_MAX 4096
@@ -87,8 +87,9 @@ static void check_vec(pt_span *s, size_t width)
 {
     pt_span before = *s;
     pt_span out;
-    bool ok = width == 1 ? pt_get_vec8(s, &out)
-                         : width == 2 ? pt_get_vec16(s, &out) : pt_get_vec24(s, &out);
+    bool ok = width == 1   ? pt_get_vec8(s, &out)
+              : width == 2 ? pt_get_vec16(s, &out)
+                           : pt_get_vec24(s, &out);
     bool fits = before.len >= width && before.len - width >= be(before.p, width);
     CHECK(ok == fits);
     if (!ok) {
@@ -173,8 +174,7 @@ static void builder_open(pt_builder *b, shadow *sh, uint8_t op)
     int width = (op >> 3) % 3 + 1;
     size_t before = b->buf->len;
     bool was_failed = b->failed;
-    bool ok = !was_failed && sh->depth < PT_BUILDER_DEPTH &&
-              (size_t)width <= b->buf->max - before;
+    bool ok = !was_failed && sh->depth < PT_BUILDER_DEPTH && (size_t)width <= b->buf->max - before;
     pt_open(b, width);
     CHECK(b->failed == !ok);
     if (ok) {

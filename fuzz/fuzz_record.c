@@ -26,11 +26,11 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            abort();                                                                              \
-        }                                                                                         \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            abort();                                                                               \
+        }                                                                                          \
     } while (0)
 
 static pt_algs *algs;
@@ -70,8 +70,8 @@ static void set_key(pt_record_dir *d, const config *c, bool encrypt)
     pt_error err;
     pt_error_init(&err);
     size_t iv_len = (!c->tls13 && c->alg != PT_CHACHA20_POLY1305) ? 4 : PT_AEAD_NONCE;
-    CHECK(pt_record_set_key(d, algs, c->alg, fuzz_key, fuzz_iv, iv_len, c->tls13, encrypt,
-                            &err) == PETREL_OK);
+    CHECK(pt_record_set_key(d, algs, c->alg, fuzz_key, fuzz_iv, iv_len, c->tls13, encrypt, &err) ==
+          PETREL_OK);
 }
 
 /* A failure must describe itself. */

@@ -146,8 +146,8 @@ static uint64_t usage_limit(pt_aead_alg alg)
 }
 
 petrel_status pt_record_set_key(pt_record_dir *d, const pt_algs *algs, pt_aead_alg alg,
-                                const uint8_t *key, const uint8_t *iv, size_t iv_len,
-                                bool tls13, bool encrypt, pt_error *err)
+                                const uint8_t *key, const uint8_t *iv, size_t iv_len, bool tls13,
+                                bool encrypt, pt_error *err)
 {
     bool salt_only = !tls13 && alg != PT_CHACHA20_POLY1305;
     size_t want = salt_only ? PT_TLS12_GCM_SALT : PT_AEAD_NONCE;
@@ -191,14 +191,13 @@ static petrel_status read_header(const pt_record_layer *rl, const uint8_t *in, s
                                  record_header *h, pt_error *err)
 {
     pt_span s = pt_span_of(in, in_len);
-    if (!pt_get_u8(&s, &h->type) || !pt_get_u16(&s, &h->version) ||
-        !pt_get_u16(&s, &h->length)) {
+    if (!pt_get_u8(&s, &h->type) || !pt_get_u16(&s, &h->version) || !pt_get_u16(&s, &h->length)) {
         return pt_fail(err, PETREL_ERR_WANT_READ, -1, "record header incomplete");
     }
     /* RFC 8446 5: an unknown record type is unexpected_message. */
     if (!known_type(h->type)) {
-        return pt_fault(err, PETREL_ALERT_UNEXPECTED_MESSAGE,
-                        "record of unknown content type %u", h->type);
+        return pt_fault(err, PETREL_ALERT_UNEXPECTED_MESSAGE, "record of unknown content type %u",
+                        h->type);
     }
     /* RFC 8446 5.1 says legacy_record_version is ignored; only its first
      * byte is checked, to refuse bytes that are not TLS at all. */
@@ -270,8 +269,8 @@ static petrel_status open13(pt_record_layer *rl, uint8_t *header, size_t length,
     uint8_t nonce[PT_AEAD_NONCE];
     make_nonce(d, NULL, nonce);
     uint8_t *body = header + PT_RECORD_HEADER;
-    petrel_status st = pt_aead_open(&d->aead, nonce, header, PT_RECORD_HEADER, body, inner,
-                                    body + inner, err);
+    petrel_status st =
+        pt_aead_open(&d->aead, nonce, header, PT_RECORD_HEADER, body, inner, body + inner, err);
     if (st != PETREL_OK) {
         pt_wipe(body, inner);
         return auth_failed(d, st, err);
@@ -399,8 +398,8 @@ size_t pt_record_overhead(const pt_record_layer *rl, size_t len)
 
 /* Appends a header announcing length body bytes and room for the body;
  * *header points at the header, valid until out next grows. */
-static petrel_status put_record(const pt_record_layer *rl, uint8_t type, size_t length,
-                                pt_buf *out, uint8_t **header, pt_error *err)
+static petrel_status put_record(const pt_record_layer *rl, uint8_t type, size_t length, pt_buf *out,
+                                uint8_t **header, pt_error *err)
 {
     if (!pt_buf_reserve(out, PT_RECORD_HEADER + length)) {
         return pt_fail(err, PETREL_ERR_NO_MEMORY, -1,
@@ -483,8 +482,8 @@ static petrel_status seal_one(pt_record_layer *rl, uint8_t type, const uint8_t *
     }
     PT_TRY(check_seq(d, err));
     size_t start = out->len;
-    petrel_status st = d->tls13 ? seal13(rl, type, data, n, out, err)
-                                : seal12(rl, type, data, n, out, err);
+    petrel_status st =
+        d->tls13 ? seal13(rl, type, data, n, out, err) : seal12(rl, type, data, n, out, err);
     if (st != PETREL_OK) {
         if (out->len > start) {
             pt_wipe(out->data + start, out->len - start);

@@ -202,13 +202,13 @@ static void test_secret_buf_keeps_contents_when_growing(void **state)
 static void test_builder_nested_lengths(void **state)
 {
     static const uint8_t want[] = {
-        0x16, 0x00, 0x00, 0x09,      /* u8 then a 3-byte length of 9 */
-        0x00, 0x05,                  /* 2-byte length of 5 */
-        0x02, 0xaa, 0xbb,            /* 1-byte length of 2 */
-        0x00,                        /* an empty 1-byte vector */
-        0x01,                        /* a u8 inside the 2-byte vector */
-        0x12, 0x34,                  /* a u16 inside the 3-byte vector */
-        0xde, 0xad, 0xbe, 0xef,      /* a u32 after everything */
+        0x16, 0x00, 0x00, 0x09, /* u8 then a 3-byte length of 9 */
+        0x00, 0x05,             /* 2-byte length of 5 */
+        0x02, 0xaa, 0xbb,       /* 1-byte length of 2 */
+        0x00,                   /* an empty 1-byte vector */
+        0x01,                   /* a u8 inside the 2-byte vector */
+        0x12, 0x34,             /* a u16 inside the 3-byte vector */
+        0xde, 0xad, 0xbe, 0xef, /* a u32 after everything */
     };
     pt_buf buf;
     pt_builder b;

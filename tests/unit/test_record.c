@@ -137,9 +137,9 @@ static int pair_teardown(void **state)
 static void pair_keys(pair *p, pt_aead_alg alg, bool tls13)
 {
     size_t iv_len = (!tls13 && alg != PT_CHACHA20_POLY1305) ? 4 : PT_AEAD_NONCE;
-    assert_int_equal(pt_record_set_key(&p->wr.wr, p->algs, alg, test_key, test_iv, iv_len, tls13,
-                                       true, &p->err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_record_set_key(&p->wr.wr, p->algs, alg, test_key, test_iv, iv_len, tls13, true, &p->err),
+        PETREL_OK);
     assert_int_equal(pt_record_set_key(&p->rd.rd, p->algs, alg, test_key, test_iv, iv_len, tls13,
                                        false, &p->err),
                      PETREL_OK);
@@ -408,9 +408,9 @@ static void put_raw13(pair *p, const uint8_t *inner, size_t inner_len)
     memcpy(nonce, test_iv, sizeof(nonce)); /* sequence number 0 */
     assert_int_equal(pt_aead_init(&aead, p->algs, PT_AES_128_GCM, test_key, true, &p->err),
                      PETREL_OK);
-    assert_int_equal(pt_aead_seal(&aead, nonce, rec, 5, rec + 5, inner_len, rec + 5 + inner_len,
-                                  &p->err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_aead_seal(&aead, nonce, rec, 5, rec + 5, inner_len, rec + 5 + inner_len, &p->err),
+        PETREL_OK);
     pt_aead_free(&aead);
     wire_put(p, rec, 5 + inner_len + 16);
 }
@@ -597,7 +597,10 @@ static void test_tls13_short_record_is_decode_error(void **state)
 {
     pair *p = *state;
     pair_keys(p, PT_AES_128_GCM, true);
-    wire_put(p, "\x17\x03\x03\x00\x0f" "0123456789abcde", 20);
+    wire_put(p,
+             "\x17\x03\x03\x00\x0f"
+             "0123456789abcde",
+             20);
     open_fails(p, PETREL_ERR_PROTOCOL, PETREL_ALERT_DECODE_ERROR, NULL);
 }
 
@@ -614,17 +617,17 @@ static void test_rfc8448_server_handshake_record(void **state)
     size_t payload_len = from_hex(rfc8448_server_hs_payload, payload, sizeof(payload));
     assert_int_equal(rec_len, 679);
     assert_int_equal(payload_len, 657);
-    assert_int_equal(pt_record_set_key(&p->rd.rd, p->algs, PT_AES_128_GCM, key, iv, 12, true,
-                                       false, &p->err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_record_set_key(&p->rd.rd, p->algs, PT_AES_128_GCM, key, iv, 12, true, false, &p->err),
+        PETREL_OK);
     wire_put(p, rec, rec_len);
     open_ok(p, PT_CT_HANDSHAKE, payload, payload_len);
     assert_true(p->rd.rd.seq == 1);
 
     /* Our writer produces the same bytes from the same key and plaintext. */
-    assert_int_equal(pt_record_set_key(&p->wr.wr, p->algs, PT_AES_128_GCM, key, iv, 12, true,
-                                       true, &p->err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_record_set_key(&p->wr.wr, p->algs, PT_AES_128_GCM, key, iv, 12, true, true, &p->err),
+        PETREL_OK);
     seal_ok(p, PT_CT_HANDSHAKE, payload, payload_len);
     assert_int_equal(p->wire.len, rec_len);
     assert_memory_equal(p->wire.data, rec, rec_len);
@@ -645,9 +648,9 @@ static void test_rfc8448_server_application_records(void **state)
     }
     from_hex(rfc8448_server_ap_key, key, sizeof(key));
     from_hex(rfc8448_server_ap_iv, iv, sizeof(iv));
-    assert_int_equal(pt_record_set_key(&p->rd.rd, p->algs, PT_AES_128_GCM, key, iv, 12, true,
-                                       false, &p->err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_record_set_key(&p->rd.rd, p->algs, PT_AES_128_GCM, key, iv, 12, true, false, &p->err),
+        PETREL_OK);
     size_t payload_len = from_hex(rfc8448_ticket_payload, payload, sizeof(payload));
     wire_put(p, buf, from_hex(rfc8448_ticket_record, buf, sizeof(buf)));
     wire_put(p, buf, from_hex(rfc8448_server_app_record, buf, sizeof(buf)));
@@ -759,8 +762,7 @@ static void test_tls12_chacha_nonce_is_iv_xor_seq(void **state)
     pt_aead aead;
     assert_int_equal(pt_aead_init(&aead, p->algs, PT_CHACHA20_POLY1305, test_key, true, &p->err),
                      PETREL_OK);
-    assert_int_equal(pt_aead_seal(&aead, nonce, aad, 13, rec + 5, 3, rec + 8, &p->err),
-                     PETREL_OK);
+    assert_int_equal(pt_aead_seal(&aead, nonce, aad, 13, rec + 5, 3, rec + 8, &p->err), PETREL_OK);
     pt_aead_free(&aead);
     wire_put(p, rec, sizeof(rec));
     open_ok(p, PT_CT_HANDSHAKE, "one", 3);
@@ -815,8 +817,8 @@ static void test_set_key_checks_iv_length(void **state)
     assert_int_equal(pt_record_set_key(&p->wr.wr, p->algs, PT_AES_128_GCM, test_key, test_iv, 4,
                                        true, true, &p->err),
                      PETREL_ERR_INTERNAL);
-    assert_int_equal(pt_record_set_key(&p->wr.wr, p->algs, PT_CHACHA20_POLY1305, test_key,
-                                       test_iv, 4, false, true, &p->err),
+    assert_int_equal(pt_record_set_key(&p->wr.wr, p->algs, PT_CHACHA20_POLY1305, test_key, test_iv,
+                                       4, false, true, &p->err),
                      PETREL_ERR_INTERNAL);
 }
 
@@ -842,9 +844,9 @@ static void test_sequence_wrap_refused(void **state)
     pair *p = *state;
     pair_keys(p, PT_AES_128_GCM, true);
     p->wr.wr.seq = UINT64_MAX;
-    assert_int_equal(pt_record_seal(&p->wr, PT_CT_APPLICATION_DATA, (const uint8_t *)"x", 1,
-                                    &p->wire, &p->err),
-                     PETREL_ERR_INTERNAL);
+    assert_int_equal(
+        pt_record_seal(&p->wr, PT_CT_APPLICATION_DATA, (const uint8_t *)"x", 1, &p->wire, &p->err),
+        PETREL_ERR_INTERNAL);
     assert_int_equal(p->wire.len, 0);
     p->wr.wr.seq = 0;
     seal_ok(p, PT_CT_APPLICATION_DATA, "x", 1);
@@ -862,8 +864,7 @@ static void test_seal_without_room_fails_cleanly(void **state)
     assert_int_equal(pt_record_overhead(&p->wr, 18), 18 + 5 + 1 + 16);
     assert_int_equal(pt_record_overhead(&p->wr, 0), 22);
     assert_int_equal(pt_record_seal(&p->wr, PT_CT_APPLICATION_DATA,
-                                    (const uint8_t *)"0123456789abcdefgh", 18,
-                                    &small, &p->err),
+                                    (const uint8_t *)"0123456789abcdefgh", 18, &small, &p->err),
                      PETREL_ERR_INTERNAL);
     assert_string_equal(p->err.text,
                         "sealing 18 bytes needs 40 bytes of output room but only 39 remain");
