@@ -43,7 +43,7 @@ void pt_error_clear(pt_error *err);
 petrel_status pt_fail(pt_error *err, petrel_status status, int alert, const char *fmt, ...)
     PT_PRINTF(4, 5);
 petrel_status pt_vfail(pt_error *err, petrel_status status, int alert, const char *fmt,
-                       va_list ap);
+                       va_list ap) PT_PRINTF(4, 0);
 /* A protocol fault: we will send alert. */
 #define pt_fault(err, alert, ...) pt_fail((err), PETREL_ERR_PROTOCOL, (alert), __VA_ARGS__)
 /* Copies one error record into another. */
