@@ -14,6 +14,17 @@
 #include "record/record.h"
 
 struct pt_hs;  /* handshake in progress, engine-private */
+
+/* A session ticket kept for resumption (RFC 8446 4.6.1). */
+#define PT_MAX_TICKETS 4
+typedef struct pt_ticket {
+    uint8_t *ticket; /* NULL when the slot is free */
+    size_t len;
+    uint8_t psk[PT_MAX_HASH]; /* HKDF-Expand-Label(res master, "resumption", nonce) */
+    uint32_t lifetime;
+    uint32_t age_add;
+    uint16_t suite;
+} pt_ticket;
 struct pt_pha; /* post-handshake authentication round, engine-private */
 
 struct petrel_conn {
@@ -48,7 +59,8 @@ struct petrel_conn {
     uint16_t sigalg;      /* the algorithm we signed with */
     uint16_t peer_sigalg; /* the algorithm the peer signed with */
     char *alpn;
-    size_t tickets;
+    size_t tickets;   /* received and kept so far */
+    pt_ticket kept[PT_MAX_TICKETS]; /* the newest, oldest overwritten */
 
     /* peer */
     pt_peer_chain *peer;

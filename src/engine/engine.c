@@ -73,6 +73,9 @@ void pt_engine_free(petrel_conn *conn)
     pt_free(conn->alpn);
     conn->alpn = NULL;
     pt_buf_release(&conn->hsout);
+    for (size_t i = 0; i < PT_MAX_TICKETS; i++) {
+        pt_ticket_clear(&conn->kept[i]);
+    }
     pt_record_layer_free(&conn->rl);
     pt_wipe(conn->client_app_secret, sizeof(conn->client_app_secret));
     pt_wipe(conn->server_app_secret, sizeof(conn->server_app_secret));

@@ -256,6 +256,7 @@ petrel_status pt_pha_finished_recv(petrel_conn *conn, pt_span body, const uint8_
 petrel_status pt_pha_request_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,
                                   size_t raw_len) PT_MUST_USE;
 void pt_pha_free(petrel_conn *conn);
+void pt_ticket_clear(pt_ticket *t);
 
 /* dispatch.c */
 petrel_status pt_dispatch(petrel_conn *conn, uint8_t type, pt_span body, const uint8_t *raw,

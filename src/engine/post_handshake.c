@@ -36,12 +36,32 @@ petrel_status pt_ticket_recv(petrel_conn *conn, pt_span body, const uint8_t *raw
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed NewSessionTicket");
     }
     PT_TRY(pt_exts_parse(exts, PT_XBIT(PT_X_EARLY_DATA), false, &x, &conn->err));
-    /* RFC 8446 4.6.1: a lifetime of zero means discard at once. */
-    if (lifetime != 0) {
-        conn->tickets++;
-    }
     pt_trace(conn, "received a session ticket (lifetime %u s)", lifetime);
-    return PETREL_OK;
+    /* RFC 8446 4.6.1: a lifetime of zero means discard at once. */
+    if (lifetime == 0) {
+        return PETREL_OK;
+    }
+    pt_ticket *t = &conn->kept[conn->tickets % PT_MAX_TICKETS];
+    pt_ticket_clear(t);
+    t->ticket = pt_malloc(ticket.len);
+    if (t->ticket == NULL) {
+        return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1, "out of memory");
+    }
+    memcpy(t->ticket, ticket.p, ticket.len);
+    t->len = ticket.len;
+    t->lifetime = lifetime > 604800 ? 604800 : lifetime; /* at most 7 days */
+    t->age_add = age_add;
+    t->suite = conn->suite;
+    conn->tickets++;
+    return pt_hkdf_expand_label(conn->ctx->algs, conn->hash, conn->resumption_secret,
+                                "resumption", nonce.p, nonce.len, t->psk, pt_hash_len(conn->hash),
+                                &conn->err);
+}
+
+void pt_ticket_clear(pt_ticket *t)
+{
+    pt_free(t->ticket);
+    pt_wipe(t, sizeof(*t));
 }
 
 /*   enum { update_not_requested(0), update_requested(1), (255) } KeyUpdateRequest;

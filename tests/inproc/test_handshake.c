@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "engine/internal.h"
 #include "pair.h"
 
 static void expect_ok_handshake(pair *p)
@@ -195,6 +196,61 @@ static void test_wrong_hostname_fails(void **state)
     petrel_ctx_free(sctx);
 }
 
+/* RFC 8446 5.5: the sender changes keys before the AEAD's usage limit. */
+static void test_automatic_key_update(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    expect_ok_handshake(&p);
+    p.c->rl.wr.limit = 3;
+    uint8_t before[PT_MAX_HASH];
+    memcpy(before, p.c->client_app_secret, sizeof(before));
+    for (int i = 0; i < 6; i++) {
+        pair_exchange(&p, p.c, p.s, "record", 6);
+    }
+    assert_memory_not_equal(before, p.c->client_app_secret, pt_hash_len(p.c->hash));
+    assert_memory_equal(p.s->client_app_secret, p.c->client_app_secret, pt_hash_len(p.c->hash));
+    assert_true(p.c->rl.wr.seq < 6); /* the sequence restarted with the new key */
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+/* NewSessionTicket (RFC 8446 4.6.1): kept with its resumption PSK. */
+static void test_session_tickets_kept(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    expect_ok_handshake(&p);
+    static const uint8_t nst[] = {PT_HS_NEW_SESSION_TICKET, 0, 0, 17, 0, 0, 0x1c, 0x20,
+                                  1, 2, 3, 4, 1, 0, 0, 3, 't', 'k', 't', 0, 0};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(pt_send_handshake(p.s, nst, sizeof(nst), NULL), PETREL_OK);
+    }
+    assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
+    pair_exchange(&p, p.s, p.c, "data", 4);
+    assert_int_equal(petrel_conn_session_tickets(p.c), 6);
+    assert_int_equal(p.c->kept[0].len, 3);
+    assert_int_equal(p.c->kept[0].lifetime, 7200);
+    uint8_t zero[PT_MAX_HASH] = {0};
+    assert_memory_not_equal(p.c->kept[0].psk, zero, pt_hash_len(p.c->hash));
+    /* A malformed ticket (empty) is a decode_error. */
+    static const uint8_t bad[] = {PT_HS_NEW_SESSION_TICKET, 0, 0, 13, 0, 0, 0x1c, 0x20,
+                                  1, 2, 3, 4, 0, 0, 0, 0, 0};
+    assert_int_equal(pt_send_handshake(p.s, bad, sizeof(bad), NULL), PETREL_OK);
+    assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
+    pair_move(p.s, p.c);
+    uint8_t b[8];
+    size_t n;
+    assert_int_equal(petrel_conn_read(p.c, b, sizeof(b), &n), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.c)->alert, PETREL_ALERT_DECODE_ERROR);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +261,8 @@ int main(void)
         cmocka_unit_test(test_key_update_both_ways),
         cmocka_unit_test(test_close_notify),
         cmocka_unit_test(test_wrong_hostname_fails),
+        cmocka_unit_test(test_automatic_key_update),
+        cmocka_unit_test(test_session_tickets_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
