@@ -98,8 +98,10 @@ petrel_status pt_hash_init(pt_hash *h, const pt_algs *algs, pt_hash_alg alg,
 petrel_status pt_hash_update(pt_hash *h, const void *data, size_t len, pt_error *err) PT_MUST_USE;
 /* The digest of everything so far; the hash keeps running. */
 petrel_status pt_hash_peek(const pt_hash *h, uint8_t out[PT_MAX_HASH], pt_error *err) PT_MUST_USE;
-/* Makes dst an independent copy of src's running state. */
+/* Makes dst an independent copy of src's running state. dst is either
+ * zeroed ({0}) or a live hash, whose state is then replaced. */
 petrel_status pt_hash_copy(pt_hash *dst, const pt_hash *src, pt_error *err) PT_MUST_USE;
+/* Safe on a zeroed hash and when called twice. */
 void pt_hash_free(pt_hash *h);
 petrel_status pt_hash_oneshot(const pt_algs *algs, pt_hash_alg alg, const void *data, size_t len,
                               uint8_t out[PT_MAX_HASH], pt_error *err) PT_MUST_USE;
@@ -142,10 +144,12 @@ petrel_status pt_aead_init(pt_aead *a, const pt_algs *algs, pt_aead_alg alg, con
 petrel_status pt_aead_seal(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
                            size_t aad_len, uint8_t *buf, size_t len, uint8_t tag[PT_AEAD_TAG],
                            pt_error *err) PT_MUST_USE;
-/* Decrypts buf in place; a bad tag is PETREL_ERR_PROTOCOL, bad_record_mac. */
+/* Decrypts buf in place; a bad tag is PETREL_ERR_PROTOCOL, bad_record_mac,
+ * and leaves buf zeroed. */
 petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
                            size_t aad_len, uint8_t *buf, size_t len,
                            const uint8_t tag[PT_AEAD_TAG], pt_error *err) PT_MUST_USE;
+/* Safe on a zeroed pt_aead and when called twice. */
 void pt_aead_free(pt_aead *a);
 
 /* --- Key exchange -------------------------------------------------------- */
@@ -228,7 +232,10 @@ petrel_status pt_peer_chain_verify(pt_peer_chain *chain, const pt_store *store,
 
 /* Checks a TLS signature made by the leaf's key. A wrong signature is
  * PETREL_ERR_PROTOCOL, decrypt_error; an algorithm that does not fit the key
- * is illegal_parameter. */
+ * is illegal_parameter; a key or hash below the security level is
+ * insufficient_security. It applies TLS 1.2's rules (an ECDSA algorithm
+ * with any curve): TLS 1.3 callers also call pt_peer_check_sigalg with
+ * tls13 set. */
 petrel_status pt_peer_verify_signature(const pt_peer_chain *chain, const pt_algs *algs,
                                        uint16_t sigalg, const uint8_t *msg, size_t msg_len,
                                        const uint8_t *sig, size_t sig_len,

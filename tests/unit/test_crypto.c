@@ -4,6 +4,7 @@
  *
  * Keys and self-signed certificates are made fresh with libcrypto here.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -828,6 +829,45 @@ static void test_combined_pem(void **state)
     EVP_PKEY_free(key);
 }
 
+/* --- One pt_algs shared by threads ------------------------------------------ */
+
+typedef struct worker {
+    pthread_t thread;
+    int failures;
+} worker;
+
+static void *hmac_worker(void *arg)
+{
+    worker *w = arg;
+    pt_error err;
+    static const char *const data = "what do ya want for nothing?";
+    uint8_t want[32];
+    unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", want, 32);
+    for (int i = 0; i < 2000; i++) {
+        uint8_t out[PT_MAX_HASH];
+        if (pt_hmac(algs, PT_SHA256, (const uint8_t *)"Jefe", 4, data, strlen(data), out,
+                    &err) != PETREL_OK ||
+            memcmp(out, want, 32) != 0) {
+            w->failures++;
+        }
+    }
+    return NULL;
+}
+
+/* The templates in pt_algs are only read, so threads may share them. */
+static void test_algs_shared_by_threads(void **state)
+{
+    (void)state;
+    worker workers[4] = {0};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(pthread_create(&workers[i].thread, NULL, hmac_worker, &workers[i]), 0);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(workers[i].thread, NULL), 0);
+        assert_int_equal(workers[i].failures, 0);
+    }
+}
+
 /* --- Randomness -------------------------------------------------------------- */
 
 static void test_random(void **state)
@@ -879,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_encrypted_key),
         cmocka_unit_test(test_files_and_mismatch),
         cmocka_unit_test(test_combined_pem),
+        cmocka_unit_test(test_algs_shared_by_threads),
         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
