@@ -60,9 +60,15 @@ static void print_summary(const petrel_conn *conn)
         fprintf(stderr, "peer: subject=%s issuer=%s\n", info.subject, info.issuer);
     }
     long vr = petrel_conn_verify_result(conn);
-    fprintf(stderr, "verification: %s (chain of %zu, %zu verified)\n",
-            vr == 0 ? "ok" : "failed", petrel_conn_unverified_chain_len(conn),
-            petrel_conn_verified_chain_len(conn));
+    size_t sent = petrel_conn_unverified_chain_len(conn);
+    size_t path = petrel_conn_verified_chain_len(conn);
+    if (vr == 0 && path == 0) {
+        fprintf(stderr, "verification: not done (verify mode none); peer sent %zu certificates\n",
+                sent);
+    } else {
+        fprintf(stderr, "verification: %s (peer sent %zu certificates, verified path of %zu)\n",
+                vr == 0 ? "ok" : "failed", sent, path);
+    }
 }
 
 static int handshake(session *s)

@@ -225,7 +225,7 @@ opts_result opts_parse(int argc, char **argv, petrel_role role, tool_opts *o)
     memset(o, 0, sizeof(*o));
     o->verify_mode = -1;
     o->security_level = -1;
-    optind = 1;
+    optind = 0; /* glibc: 0 also resets its scanning state between calls */
     opterr = 1;
     int c;
     int idx = -1;
