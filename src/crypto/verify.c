@@ -204,9 +204,14 @@ static void verify_detail(X509_STORE_CTX *ctx, int code, const pt_verify_params 
         }
         break;
     case X509_V_ERR_EE_KEY_TOO_SMALL:
-    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL: {
+        EVP_PKEY *key = cert != NULL ? X509_get0_pubkey(cert) : NULL;
+        snprintf(out, cap, " (key too small: %d bits at security level %d)",
+                 key != NULL ? EVP_PKEY_get_bits(key) : 0, params->security_level);
+        break;
+    }
     case X509_V_ERR_CA_MD_TOO_WEAK:
-        snprintf(out, cap, " (key too small or digest too weak for security level %d)",
+        snprintf(out, cap, " (signature digest too weak for security level %d)",
                  params->security_level);
         break;
     default:

@@ -28,7 +28,7 @@
 typedef struct pki {
     EVP_PKEY *ca_key, *inter_key, *leaf_key, *small_key;
     X509 *ca, *inter, *leaf, *expired, *revoked, *cn_only, *san_and_cn, *small, *client_only;
-    X509 *self_signed;
+    X509 *self_signed, *sha1;
     X509_CRL *crl;
     char *ca_pem;     /* the root alone */
     char *ca_crl_pem; /* the root and the intermediate's CRL */
@@ -56,6 +56,7 @@ typedef struct cert_spec {
     long not_before; /* seconds from now */
     long not_after;
     long serial;
+    bool sha1; /* signed with SHA-1 instead of SHA-256 */
 } cert_spec;
 
 static X509 *issue(const cert_spec *spec, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key)
@@ -87,7 +88,8 @@ static X509 *issue(const cert_spec *spec, EVP_PKEY *key, X509 *issuer, EVP_PKEY 
     if (spec->san != NULL) {
         add_ext(x, issuer, NID_subject_alt_name, spec->san);
     }
-    assert_true(X509_sign(x, issuer_key != NULL ? issuer_key : key, EVP_sha256()) > 0);
+    const EVP_MD *md = spec->sha1 ? EVP_sha1() : EVP_sha256();
+    assert_true(X509_sign(x, issuer_key != NULL ? issuer_key : key, md) > 0);
     return x;
 }
 
@@ -139,17 +141,21 @@ static int make_pki(void **state)
     p.small_key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
     const long day = 86400;
     const char *san = "DNS:www.example.test,DNS:*.wild.example.test,IP:127.0.0.1,IP:::1";
-    cert_spec ca = {"Petrel Test Root", true, NULL, NULL, -day, 3650 * day, 1};
-    cert_spec inter = {"Petrel Test Intermediate", true, NULL, NULL, -day, 365 * day, 2};
-    cert_spec leaf = {"www.example.test", false, san, NULL, -day, 30 * day, 10};
-    cert_spec expired = {"www.example.test", false, san, NULL, -30 * day, -day, 11};
-    cert_spec revoked = {"www.example.test", false, san, NULL, -day, 30 * day, REVOKED_SERIAL};
-    cert_spec cn_only = {"cn.example.test", false, NULL, NULL, -day, 30 * day, 12};
+    /* cn, ca, san, eku, not_before, not_after, serial, sha1 */
+    cert_spec ca = {"Petrel Test Root", true, NULL, NULL, -day, 3650 * day, 1, false};
+    cert_spec inter = {"Petrel Test Intermediate", true, NULL, NULL, -day, 365 * day, 2, false};
+    cert_spec leaf = {"www.example.test", false, san, NULL, -day, 30 * day, 10, false};
+    cert_spec expired = {"www.example.test", false, san, NULL, -30 * day, -day, 11, false};
+    cert_spec revoked = {"www.example.test", false, san, NULL, -day, 30 * day, REVOKED_SERIAL,
+                         false};
+    cert_spec cn_only = {"cn.example.test", false, NULL, NULL, -day, 30 * day, 12, false};
     cert_spec san_cn = {"cn.example.test", false, "DNS:other.example.test", NULL, -day,
-                        30 * day, 13};
-    cert_spec small = {"www.example.test", false, san, NULL, -day, 30 * day, 14};
-    cert_spec client = {"client.example.test", false, NULL, "clientAuth", -day, 30 * day, 15};
-    cert_spec self = {"www.example.test", false, san, NULL, -day, 30 * day, 16};
+                        30 * day, 13, false};
+    cert_spec small = {"www.example.test", false, san, NULL, -day, 30 * day, 14, false};
+    cert_spec client = {"client.example.test", false, NULL, "clientAuth", -day, 30 * day, 15,
+                        false};
+    cert_spec self = {"www.example.test", false, san, NULL, -day, 30 * day, 16, false};
+    cert_spec sha1 = {"www.example.test", false, san, NULL, -day, 30 * day, 17, true};
     p.ca = issue(&ca, p.ca_key, NULL, NULL);
     p.inter = issue(&inter, p.inter_key, p.ca, p.ca_key);
     p.leaf = issue(&leaf, p.leaf_key, p.inter, p.inter_key);
@@ -160,6 +166,7 @@ static int make_pki(void **state)
     p.small = issue(&small, p.small_key, p.inter, p.inter_key);
     p.client_only = issue(&client, p.leaf_key, p.inter, p.inter_key);
     p.self_signed = issue(&self, p.leaf_key, NULL, NULL);
+    p.sha1 = issue(&sha1, p.leaf_key, p.inter, p.inter_key);
     p.crl = make_crl(p.inter, p.inter_key, REVOKED_SERIAL);
     p.ca_pem = pem_text(p.ca, NULL);
     p.ca_crl_pem = pem_text(p.ca, p.crl);
@@ -170,7 +177,8 @@ static int free_pki(void **state)
 {
     (void)state;
     X509 *certs[] = {p.ca,    p.inter,      p.leaf,  p.expired,     p.revoked,
-                     p.cn_only, p.san_and_cn, p.small, p.client_only, p.self_signed};
+                     p.cn_only, p.san_and_cn, p.small, p.client_only, p.self_signed,
+                     p.sha1};
     for (size_t i = 0; i < PT_ARRAY_LEN(certs); i++) {
         X509_free(certs[i]);
     }
@@ -401,11 +409,25 @@ static void test_small_key(void **state)
     (void)state;
     pt_verify_params vp = server_params("www.example.test");
     expect_fail(p.small, true, p.ca_pem, &vp, X509_V_ERR_EE_KEY_TOO_SMALL,
-                PETREL_ALERT_BAD_CERTIFICATE, "key too small");
+                PETREL_ALERT_BAD_CERTIFICATE,
+                "certificate verify failed: EE certificate key too weak (key too small: 1024 "
+                "bits at security level 2)");
     vp.security_level = 1;
     expect_ok(p.small, p.ca_pem, &vp);
     vp.security_level = 0;
     expect_ok(p.small, p.ca_pem, &vp);
+}
+
+/* A SHA-1 signature rates below 80 bits: refused from level 1 up. */
+static void test_weak_digest(void **state)
+{
+    (void)state;
+    pt_verify_params vp = server_params("www.example.test");
+    vp.security_level = 1;
+    expect_fail(p.sha1, true, p.ca_pem, &vp, X509_V_ERR_CA_MD_TOO_WEAK,
+                PETREL_ALERT_BAD_CERTIFICATE, "digest too weak for security level 1");
+    vp.security_level = 0;
+    expect_ok(p.sha1, p.ca_pem, &vp);
 }
 
 static void test_purpose(void **state)
@@ -603,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_revoked),
         cmocka_unit_test(test_missing_crl),
         cmocka_unit_test(test_small_key),
+        cmocka_unit_test(test_weak_digest),
         cmocka_unit_test(test_purpose),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_chain_info),
