@@ -17,9 +17,9 @@
 #define PT_LOWEST_VERSION PETREL_TLS1_2
 #define PT_HIGHEST_VERSION PETREL_TLS1_3
 
-#define PT_KNOWN_VERIFY_FLAGS                                                                    \
-    (PETREL_VERIFY_CRL_CHECK_LEAF | PETREL_VERIFY_CRL_CHECK_CHAIN | PETREL_VERIFY_X509_STRICT |  \
-     PETREL_VERIFY_ALLOW_PROXY_CERTS | PETREL_VERIFY_X509_TRUSTED_FIRST |                        \
+#define PT_KNOWN_VERIFY_FLAGS                                                                      \
+    (PETREL_VERIFY_CRL_CHECK_LEAF | PETREL_VERIFY_CRL_CHECK_CHAIN | PETREL_VERIFY_X509_STRICT |    \
+     PETREL_VERIFY_ALLOW_PROXY_CERTS | PETREL_VERIFY_X509_TRUSTED_FIRST |                          \
      PETREL_VERIFY_X509_PARTIAL_CHAIN)
 
 /* RFC 8446 4: a handshake message length is a uint24. */
@@ -285,8 +285,7 @@ bool petrel_ctx_post_handshake_auth(const petrel_ctx *ctx)
 
 /* ---- callbacks and limits ------------------------------------------------ */
 
-void petrel_ctx_set_client_cert_callback(petrel_ctx *ctx, petrel_client_cert_cb cb,
-                                         void *userdata)
+void petrel_ctx_set_client_cert_callback(petrel_ctx *ctx, petrel_client_cert_cb cb, void *userdata)
 {
     if (pt_ctx_begin_change(ctx) != PETREL_OK) {
         return;

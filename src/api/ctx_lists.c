@@ -80,8 +80,8 @@ static petrel_status parse_list(petrel_ctx *ctx, const char *list, const list_ki
         p += len + (p[len] == ':' ? 1 : 0);
     }
     if (n == 0) {
-        return pt_fail(&ctx->err, PETREL_ERR_CONFIG, -1, "no %s selected from '%.64s'",
-                       kind->what, list);
+        return pt_fail(&ctx->err, PETREL_ERR_CONFIG, -1, "no %s selected from '%.64s'", kind->what,
+                       list);
     }
     *count = n;
     return PETREL_OK;

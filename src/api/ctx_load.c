@@ -22,9 +22,8 @@ static petrel_status install_credential(petrel_ctx *ctx, petrel_status st, pt_cr
     return PETREL_OK;
 }
 
-petrel_status petrel_ctx_load_cert_chain(petrel_ctx *ctx, const char *certfile,
-                                         const char *keyfile, petrel_password_cb cb,
-                                         void *userdata)
+petrel_status petrel_ctx_load_cert_chain(petrel_ctx *ctx, const char *certfile, const char *keyfile,
+                                         petrel_password_cb cb, void *userdata)
 {
     PT_TRY(pt_ctx_begin_change(ctx));
     if (certfile == NULL) {
@@ -35,8 +34,8 @@ petrel_status petrel_ctx_load_cert_chain(petrel_ctx *ctx, const char *certfile,
     return install_credential(ctx, st, cred);
 }
 
-petrel_status petrel_ctx_load_cert_chain_mem(petrel_ctx *ctx, const void *cert_pem,
-                                             size_t cert_len, const void *key_pem, size_t key_len,
+petrel_status petrel_ctx_load_cert_chain_mem(petrel_ctx *ctx, const void *cert_pem, size_t cert_len,
+                                             const void *key_pem, size_t key_len,
                                              petrel_password_cb cb, void *userdata)
 {
     PT_TRY(pt_ctx_begin_change(ctx));

@@ -80,11 +80,8 @@ static const name_entry sigalg_names[] = {
 };
 
 static const name_entry version_names[] = {
-    {0x0300, "SSLv3"},
-    {0x0301, "TLSv1"},
-    {0x0302, "TLSv1.1"},
-    {PETREL_TLS1_2, "TLSv1.2"},
-    {PETREL_TLS1_3, "TLSv1.3"},
+    {0x0300, "SSLv3"},          {0x0301, "TLSv1"},          {0x0302, "TLSv1.1"},
+    {PETREL_TLS1_2, "TLSv1.2"}, {PETREL_TLS1_3, "TLSv1.3"},
 };
 
 static const char *find_name(const name_entry *table, size_t count, uint16_t code)

@@ -125,8 +125,7 @@ static petrel_status drive(petrel_conn *conn, engine_op op, void *arg, const boo
 
 /* ---- sans-I/O ------------------------------------------------------------ */
 
-petrel_status petrel_conn_feed(petrel_conn *conn, const void *data, size_t len,
-                               size_t *consumed)
+petrel_status petrel_conn_feed(petrel_conn *conn, const void *data, size_t len, size_t *consumed)
 {
     if (conn == NULL || consumed == NULL || (data == NULL && len > 0)) {
         return PETREL_ERR_MISUSE;
@@ -175,8 +174,8 @@ petrel_status petrel_conn_set_fd(petrel_conn *conn, int fd)
     int type = 0;
     socklen_t len = sizeof(type);
     if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
-        return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1,
-                       "descriptor %d is not a stream socket", fd);
+        return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1, "descriptor %d is not a stream socket",
+                       fd);
     }
     conn->fd = fd;
     return PETREL_OK;

@@ -77,11 +77,27 @@ static void test_client_defaults_untouched(void **state)
 static void test_each_setting(void **state)
 {
     (void)state;
-    const char *args[] = {"--min-version", "1.3", "--max-version", "1.3", "--no-check-hostname",
-                          "--verify-mode", "optional", "--no-hostname-cn", "--verify-flag",
-                          "x509-strict", "--verify-flag", "partial-chain", "--security-level",
-                          "3", "--groups", "P-384:x25519", "--alpn", "h2,http/1.1",
-                          "--post-handshake-auth", "localhost:8443", NULL};
+    const char *args[] = {"--min-version",
+                          "1.3",
+                          "--max-version",
+                          "1.3",
+                          "--no-check-hostname",
+                          "--verify-mode",
+                          "optional",
+                          "--no-hostname-cn",
+                          "--verify-flag",
+                          "x509-strict",
+                          "--verify-flag",
+                          "partial-chain",
+                          "--security-level",
+                          "3",
+                          "--groups",
+                          "P-384:x25519",
+                          "--alpn",
+                          "h2,http/1.1",
+                          "--post-handshake-auth",
+                          "localhost:8443",
+                          NULL};
     petrel_ctx *ctx = client_from(args);
     assert_non_null(ctx);
     assert_int_equal(petrel_ctx_minimum_version(ctx), PETREL_TLS1_3);
@@ -90,9 +106,9 @@ static void test_each_setting(void **state)
     assert_int_equal(petrel_ctx_verify_mode(ctx), PETREL_CERT_OPTIONAL);
     assert_false(petrel_ctx_hostname_checks_common_name(ctx));
     /* Flags are added to the default trusted-first. */
-    assert_int_equal(petrel_ctx_verify_flags(ctx),
-                     PETREL_VERIFY_X509_TRUSTED_FIRST | PETREL_VERIFY_X509_STRICT |
-                         PETREL_VERIFY_X509_PARTIAL_CHAIN);
+    assert_int_equal(petrel_ctx_verify_flags(ctx), PETREL_VERIFY_X509_TRUSTED_FIRST |
+                                                       PETREL_VERIFY_X509_STRICT |
+                                                       PETREL_VERIFY_X509_PARTIAL_CHAIN);
     assert_int_equal(petrel_ctx_security_level(ctx), 3);
     assert_int_equal(ctx->groups_count, 2);
     assert_int_equal(ctx->groups[0], 0x0018);
@@ -188,8 +204,8 @@ static void test_positionals_and_roles(void **state)
     assert_int_equal(parse(PETREL_SERVER, &o, pha_path), OPTS_BAD);
     assert_non_null(strstr(last_failure, "--pha-path needs --http"));
 
-    const char *server[] = {"--listen", "127.0.0.1:0", "--http", "--pha-path", "/secret",
-                            "--once", NULL};
+    const char *server[] = {"--listen", "127.0.0.1:0", "--http", "--pha-path",
+                            "/secret",  "--once",      NULL};
     assert_int_equal(parse(PETREL_SERVER, &o, server), OPTS_OK);
     assert_string_equal(o.listen, "127.0.0.1:0");
     assert_int_equal(o.mode, SERVE_HTTP);

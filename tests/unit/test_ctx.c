@@ -300,18 +300,17 @@ static void test_ciphersuites(void **state)
     assert_error(ctx, PETREL_ERR_CONFIG, "no TLS 1.3 cipher suite selected");
     assert_int_equal(petrel_ctx_set_ciphersuites(ctx, ":::"), PETREL_ERR_CONFIG);
     /* A TLS 1.2 suite is not a TLS 1.3 suite. */
-    assert_int_equal(
-        petrel_ctx_set_ciphersuites(ctx, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
-        PETREL_ERR_CONFIG);
+    assert_int_equal(petrel_ctx_set_ciphersuites(ctx, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+                     PETREL_ERR_CONFIG);
     assert_int_equal(petrel_ctx_set_ciphersuites(ctx, NULL), PETREL_ERR_MISUSE);
     /* Failures leave the previous list. */
     assert_int_equal(ctx->suites13_count, 2);
     assert_int_equal(ctx->suites13[0], 0x1303);
 
     /* Duplicates collapse, order is kept. */
-    assert_int_equal(petrel_ctx_set_ciphersuites(
-                         ctx, "TLS_AES_256_GCM_SHA384:TLS_AES_256_GCM_SHA384:"
-                              "TLS_AES_128_GCM_SHA256"),
+    assert_int_equal(petrel_ctx_set_ciphersuites(ctx,
+                                                 "TLS_AES_256_GCM_SHA384:TLS_AES_256_GCM_SHA384:"
+                                                 "TLS_AES_128_GCM_SHA256"),
                      PETREL_OK);
     assert_int_equal(ctx->suites13_count, 2);
     assert_int_equal(ctx->suites13[0], 0x1302);
@@ -329,7 +328,8 @@ static void test_ciphers12(void **state)
     assert_int_equal(ctx->suites12[0], 0xc02f);
     assert_int_equal(ctx->suites12[1], 0xcca9);
     assert_int_equal(petrel_ctx_set_ciphers(ctx, "AES128-SHA"), PETREL_ERR_CONFIG);
-    assert_error(ctx, PETREL_ERR_CONFIG, "unknown or unsupported TLS 1.2 cipher suite 'AES128-SHA'");
+    assert_error(ctx, PETREL_ERR_CONFIG,
+                 "unknown or unsupported TLS 1.2 cipher suite 'AES128-SHA'");
     assert_int_equal(petrel_ctx_set_ciphers(ctx, "TLS_AES_128_GCM_SHA256"), PETREL_ERR_CONFIG);
     assert_int_equal(ctx->suites12_count, 2);
     petrel_ctx_free(ctx);
@@ -389,8 +389,7 @@ static void test_load_cert_chain_missing_file(void **state)
     (void)state;
     petrel_ctx *ctx = server_ctx();
     const char *missing = "/nonexistent/petrel/cert.pem";
-    assert_int_equal(petrel_ctx_load_cert_chain(ctx, missing, NULL, NULL, NULL),
-                     PETREL_ERR_CONFIG);
+    assert_int_equal(petrel_ctx_load_cert_chain(ctx, missing, NULL, NULL, NULL), PETREL_ERR_CONFIG);
     assert_error(ctx, PETREL_ERR_CONFIG, missing);
     assert_null(ctx->cred);
     assert_int_equal(petrel_ctx_load_cert_chain(ctx, NULL, NULL, NULL, NULL), PETREL_ERR_MISUSE);
@@ -414,9 +413,9 @@ static void test_load_cert_chain_mismatched_key(void **state)
     assert_non_null(ctx->cred);
     assert_int_equal(petrel_ctx_error(ctx)->status, PETREL_OK);
     /* A failed reload keeps the credential already loaded. */
-    assert_int_equal(petrel_ctx_load_cert_chain(ctx, pki("server-p384.pem"),
-                                                pki("server-p256.key"), NULL, NULL),
-                     PETREL_ERR_CONFIG);
+    assert_int_equal(
+        petrel_ctx_load_cert_chain(ctx, pki("server-p384.pem"), pki("server-p256.key"), NULL, NULL),
+        PETREL_ERR_CONFIG);
     assert_non_null(ctx->cred);
     petrel_ctx_free(ctx);
 }
@@ -425,8 +424,7 @@ static void test_load_verify_locations(void **state)
 {
     (void)state;
     petrel_ctx *ctx = client_ctx();
-    assert_int_equal(petrel_ctx_load_verify_locations(ctx, NULL, NULL, NULL, 0),
-                     PETREL_ERR_MISUSE);
+    assert_int_equal(petrel_ctx_load_verify_locations(ctx, NULL, NULL, NULL, 0), PETREL_ERR_MISUSE);
     assert_error(ctx, PETREL_ERR_MISUSE, "cannot all be omitted");
     assert_int_equal(petrel_ctx_load_verify_locations(ctx, pki("ca.pem"), NULL, NULL, 0),
                      PETREL_OK);
@@ -513,8 +511,7 @@ static void test_frozen_after_first_connection(void **state)
     assert_int_equal(petrel_ctx_set_minimum_version(ctx, PETREL_TLS1_3), PETREL_ERR_MISUSE);
     assert_int_equal(petrel_ctx_set_check_hostname(ctx, false), PETREL_ERR_MISUSE);
     assert_int_equal(petrel_ctx_set_verify_mode(ctx, PETREL_CERT_OPTIONAL), PETREL_ERR_MISUSE);
-    assert_int_equal(petrel_ctx_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256"),
-                     PETREL_ERR_MISUSE);
+    assert_int_equal(petrel_ctx_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256"), PETREL_ERR_MISUSE);
     assert_int_equal(petrel_ctx_set_groups(ctx, "x25519"), PETREL_ERR_MISUSE);
     assert_int_equal(petrel_ctx_set_post_handshake_auth(ctx, true), PETREL_ERR_MISUSE);
     assert_int_equal(petrel_ctx_load_verify_locations(ctx, pki("ca.pem"), NULL, NULL, 0),
@@ -576,8 +573,7 @@ static void test_keylog_file(void **state)
     assert_int_equal(n, strlen("CLIENT_RANDOM aa bb\nSERVER_TRAFFIC_SECRET_0 cc dd\n"));
     assert_string_equal(buf, "CLIENT_RANDOM aa bb\nSERVER_TRAFFIC_SECRET_0 cc dd\n");
 
-    assert_int_equal(petrel_ctx_set_keylog_file(ctx, "/nonexistent/dir/keylog"),
-                     PETREL_ERR_CONFIG);
+    assert_int_equal(petrel_ctx_set_keylog_file(ctx, "/nonexistent/dir/keylog"), PETREL_ERR_CONFIG);
     assert_error(ctx, PETREL_ERR_CONFIG, "cannot open key log file '/nonexistent/dir/keylog'");
     assert_int_equal(petrel_ctx_set_keylog_file(ctx, NULL), PETREL_OK);
     assert_null(ctx->keylog_path);

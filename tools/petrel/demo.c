@@ -156,14 +156,14 @@ static int setup_contexts(demo *d)
     if (petrel_ctx_load_cert_chain_mem(d->sctx, p->server_chain.data, p->server_chain.len,
                                        p->server_key.data, p->server_key.len, NULL,
                                        NULL) != PETREL_OK ||
-        petrel_ctx_load_verify_locations(d->sctx, NULL, NULL, p->ca_cert.data,
-                                         p->ca_cert.len) != PETREL_OK ||
+        petrel_ctx_load_verify_locations(d->sctx, NULL, NULL, p->ca_cert.data, p->ca_cert.len) !=
+            PETREL_OK ||
         petrel_ctx_set_verify_mode(d->sctx, PETREL_CERT_REQUIRED) != PETREL_OK ||
         petrel_ctx_set_post_handshake_auth(d->sctx, true) != PETREL_OK) {
         return tool_fail_error("demo: server context", petrel_ctx_error(d->sctx));
     }
-    if (petrel_ctx_load_verify_locations(d->cctx, NULL, NULL, p->ca_cert.data,
-                                         p->ca_cert.len) != PETREL_OK ||
+    if (petrel_ctx_load_verify_locations(d->cctx, NULL, NULL, p->ca_cert.data, p->ca_cert.len) !=
+            PETREL_OK ||
         petrel_ctx_load_cert_chain_mem(d->cctx, p->client_chain.data, p->client_chain.len,
                                        p->client_key.data, p->client_key.len, NULL,
                                        NULL) != PETREL_OK ||
@@ -207,8 +207,7 @@ static int setup_connections(demo *d)
 static int step_handshake(demo *d)
 {
     say("2. Handshake. The client is configured for %s to %s; it will check the",
-        pt_version_name(pt_ctx_min_version(d->cctx)),
-        pt_version_name(pt_ctx_max_version(d->cctx)));
+        pt_version_name(pt_ctx_min_version(d->cctx)), pt_version_name(pt_ctx_max_version(d->cctx)));
     say("   server's certificate against the demo CA and the name \"localhost\":");
     if (run_both(d, op_handshake, NULL, op_handshake, NULL) != 0) {
         return 1;
@@ -216,8 +215,7 @@ static int step_handshake(demo *d)
     const petrel_conn *c = d->client;
     say("   Negotiated %s with %s, key exchange group %s.", petrel_conn_version_name(c),
         petrel_conn_cipher(c), petrel_conn_group(c));
-    say("   The server signed the handshake with %s.",
-        petrel_conn_signature_algorithm(d->server));
+    say("   The server signed the handshake with %s.", petrel_conn_signature_algorithm(d->server));
     if (petrel_conn_verify_result(c) != 0 || petrel_conn_verified_chain_len(c) == 0) {
         return tool_fail("demo: the client did not verify the server's chain");
     }

@@ -23,8 +23,8 @@ static int copy_part(char *dst, size_t cap, const char *src, size_t len)
     return 0;
 }
 
-int net_split(const char *spec, char *host, size_t host_cap, char *port, size_t port_cap,
-              char *why, size_t why_cap)
+int net_split(const char *spec, char *host, size_t host_cap, char *port, size_t port_cap, char *why,
+              size_t why_cap)
 {
     const char *colon = strrchr(spec, ':');
     const char *h = spec;
@@ -58,9 +58,8 @@ static size_t add_numeric(const char *host, const char *port, net_addr *out, cha
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
     int rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        snprintf(why, why_cap,
-                 "cannot use host '%s': %s (give a numeric address or localhost)", host,
-                 gai_strerror(rc));
+        snprintf(why, why_cap, "cannot use host '%s': %s (give a numeric address or localhost)",
+                 host, gai_strerror(rc));
         return 0;
     }
     memcpy(&out->ss, res->ai_addr, res->ai_addrlen);

@@ -18,8 +18,8 @@ typedef struct net_addr {
 
 /* Splits "HOST:PORT" or "[V6]:PORT". host receives the host part without
  * brackets. Returns 0, or -1 with a sentence in why. */
-int net_split(const char *spec, char *host, size_t host_cap, char *port, size_t port_cap,
-              char *why, size_t why_cap);
+int net_split(const char *spec, char *host, size_t host_cap, char *port, size_t port_cap, char *why,
+              size_t why_cap);
 /* Resolves HOST and PORT into at most max addresses ("localhost" gives
  * 127.0.0.1 then ::1). Returns the count, 0 with a sentence in why. */
 size_t net_resolve(const char *host, const char *port, net_addr *out, size_t max, char *why,

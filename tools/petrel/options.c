@@ -12,10 +12,31 @@
 #include "tool.h"
 
 enum {
-    OPT_CAFILE = 256, OPT_CAPATH, OPT_CRLFILE, OPT_CERT, OPT_KEY, OPT_MIN_VERSION,
-    OPT_MAX_VERSION, OPT_VERIFY_MODE, OPT_NO_CHECK_HOSTNAME, OPT_SERVERNAME, OPT_NO_HOSTNAME_CN,
-    OPT_VERIFY_FLAG, OPT_SECURITY_LEVEL, OPT_CIPHERS, OPT_GROUPS, OPT_ALPN, OPT_KEYLOG, OPT_PHA,
-    OPT_TRACE, OPT_LISTEN, OPT_ONCE, OPT_HTTP, OPT_COMMANDS, OPT_PHA_PATH, OPT_HELP,
+    OPT_CAFILE = 256,
+    OPT_CAPATH,
+    OPT_CRLFILE,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_MIN_VERSION,
+    OPT_MAX_VERSION,
+    OPT_VERIFY_MODE,
+    OPT_NO_CHECK_HOSTNAME,
+    OPT_SERVERNAME,
+    OPT_NO_HOSTNAME_CN,
+    OPT_VERIFY_FLAG,
+    OPT_SECURITY_LEVEL,
+    OPT_CIPHERS,
+    OPT_GROUPS,
+    OPT_ALPN,
+    OPT_KEYLOG,
+    OPT_PHA,
+    OPT_TRACE,
+    OPT_LISTEN,
+    OPT_ONCE,
+    OPT_HTTP,
+    OPT_COMMANDS,
+    OPT_PHA_PATH,
+    OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -158,42 +179,89 @@ static bool parse_int(const char *s, int *out)
 static bool apply_context_option(int c, const char *arg, tool_opts *o)
 {
     switch (c) {
-    case OPT_CAFILE: o->cafile = arg; return true;
-    case OPT_CAPATH: o->capath = arg; return true;
-    case OPT_CRLFILE: o->crlfile = arg; return true;
-    case OPT_CERT: o->cert = arg; return true;
-    case OPT_KEY: o->key = arg; return true;
-    case OPT_MIN_VERSION: o->min_version = parse_version(arg); return o->min_version != 0;
-    case OPT_MAX_VERSION: o->max_version = parse_version(arg); return o->max_version != 0;
-    case OPT_VERIFY_MODE: o->verify_mode = parse_verify_mode(arg); return o->verify_mode >= 0;
-    case OPT_NO_CHECK_HOSTNAME: o->no_check_hostname = true; return true;
-    case OPT_SERVERNAME: o->servername = arg; return true;
-    case OPT_NO_HOSTNAME_CN: o->no_hostname_cn = true; return true;
-    case OPT_SECURITY_LEVEL: return parse_int(arg, &o->security_level);
-    case OPT_CIPHERS: o->ciphers = arg; return true;
-    case OPT_GROUPS: o->groups = arg; return true;
-    case OPT_ALPN: o->alpn = arg; return true;
-    case OPT_KEYLOG: o->keylog = arg; return true;
-    case OPT_PHA: o->post_handshake_auth = true; return true;
-    case OPT_TRACE: o->trace = true; return true;
+    case OPT_CAFILE:
+        o->cafile = arg;
+        return true;
+    case OPT_CAPATH:
+        o->capath = arg;
+        return true;
+    case OPT_CRLFILE:
+        o->crlfile = arg;
+        return true;
+    case OPT_CERT:
+        o->cert = arg;
+        return true;
+    case OPT_KEY:
+        o->key = arg;
+        return true;
+    case OPT_MIN_VERSION:
+        o->min_version = parse_version(arg);
+        return o->min_version != 0;
+    case OPT_MAX_VERSION:
+        o->max_version = parse_version(arg);
+        return o->max_version != 0;
+    case OPT_VERIFY_MODE:
+        o->verify_mode = parse_verify_mode(arg);
+        return o->verify_mode >= 0;
+    case OPT_NO_CHECK_HOSTNAME:
+        o->no_check_hostname = true;
+        return true;
+    case OPT_SERVERNAME:
+        o->servername = arg;
+        return true;
+    case OPT_NO_HOSTNAME_CN:
+        o->no_hostname_cn = true;
+        return true;
+    case OPT_SECURITY_LEVEL:
+        return parse_int(arg, &o->security_level);
+    case OPT_CIPHERS:
+        o->ciphers = arg;
+        return true;
+    case OPT_GROUPS:
+        o->groups = arg;
+        return true;
+    case OPT_ALPN:
+        o->alpn = arg;
+        return true;
+    case OPT_KEYLOG:
+        o->keylog = arg;
+        return true;
+    case OPT_PHA:
+        o->post_handshake_auth = true;
+        return true;
+    case OPT_TRACE:
+        o->trace = true;
+        return true;
     case OPT_VERIFY_FLAG: {
         unsigned long flag = parse_verify_flag(arg);
         o->verify_flags |= flag;
         return flag != 0;
     }
-    default: return false;
+    default:
+        return false;
     }
 }
 
 static bool apply_server_option(int c, const char *arg, tool_opts *o)
 {
     switch (c) {
-    case OPT_LISTEN: o->listen = arg; return true;
-    case OPT_ONCE: o->once = true; return true;
-    case OPT_HTTP: o->mode = SERVE_HTTP; return true;
-    case OPT_COMMANDS: o->mode = SERVE_COMMANDS; return true;
-    case OPT_PHA_PATH: o->pha_path = arg; return true;
-    default: return false;
+    case OPT_LISTEN:
+        o->listen = arg;
+        return true;
+    case OPT_ONCE:
+        o->once = true;
+        return true;
+    case OPT_HTTP:
+        o->mode = SERVE_HTTP;
+        return true;
+    case OPT_COMMANDS:
+        o->mode = SERVE_COMMANDS;
+        return true;
+    case OPT_PHA_PATH:
+        o->pha_path = arg;
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -319,8 +387,7 @@ static bool apply_verification(petrel_ctx *ctx, const tool_opts *o, const char *
         return false;
     }
     *what = "--no-hostname-cn";
-    if (o->no_hostname_cn &&
-        petrel_ctx_set_hostname_checks_common_name(ctx, false) != PETREL_OK) {
+    if (o->no_hostname_cn && petrel_ctx_set_hostname_checks_common_name(ctx, false) != PETREL_OK) {
         return false;
     }
     *what = "--verify-flag";
@@ -336,18 +403,15 @@ static bool apply_verification(petrel_ctx *ctx, const tool_opts *o, const char *
 static bool apply_versions(petrel_ctx *ctx, const tool_opts *o, const char **what)
 {
     *what = "--min-version";
-    if (o->min_version != 0 &&
-        petrel_ctx_set_minimum_version(ctx, o->min_version) != PETREL_OK) {
+    if (o->min_version != 0 && petrel_ctx_set_minimum_version(ctx, o->min_version) != PETREL_OK) {
         return false;
     }
     *what = "--max-version";
-    if (o->max_version != 0 &&
-        petrel_ctx_set_maximum_version(ctx, o->max_version) != PETREL_OK) {
+    if (o->max_version != 0 && petrel_ctx_set_maximum_version(ctx, o->max_version) != PETREL_OK) {
         return false;
     }
     *what = "--post-handshake-auth";
-    return !o->post_handshake_auth ||
-           petrel_ctx_set_post_handshake_auth(ctx, true) == PETREL_OK;
+    return !o->post_handshake_auth || petrel_ctx_set_post_handshake_auth(ctx, true) == PETREL_OK;
 }
 
 static bool apply_files(petrel_ctx *ctx, const tool_opts *o, const char **what)

@@ -94,8 +94,7 @@ static int pem_certs(pem_blob *out, X509 *first, X509 *second)
 static int pem_key(pem_blob *out, EVP_PKEY *key)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    int ok = bio != NULL &&
-             PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) == 1 &&
+    int ok = bio != NULL && PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) == 1 &&
              to_blob(bio, out) == 0;
     BIO_free_all(bio);
     return ok ? 0 : -1;
@@ -109,12 +108,16 @@ static void issued_free(issued *i)
 
 static int make_all(issued *ca, issued *server, issued *client)
 {
-    static const int ca_nids[] = {NID_basic_constraints, NID_key_usage,
-                                  NID_subject_key_identifier, 0};
+    static const int ca_nids[] = {NID_basic_constraints, NID_key_usage, NID_subject_key_identifier,
+                                  0};
     static const char *const ca_values[] = {"critical,CA:TRUE", "critical,keyCertSign,cRLSign",
                                             "hash"};
-    static const int leaf_nids[] = {NID_basic_constraints, NID_key_usage, NID_ext_key_usage,
-                                    NID_subject_alt_name, NID_authority_key_identifier, 0};
+    static const int leaf_nids[] = {NID_basic_constraints,
+                                    NID_key_usage,
+                                    NID_ext_key_usage,
+                                    NID_subject_alt_name,
+                                    NID_authority_key_identifier,
+                                    0};
     static const char *const server_values[] = {"CA:FALSE", "critical,digitalSignature",
                                                 "serverAuth", "DNS:localhost,IP:127.0.0.1",
                                                 "keyid"};

@@ -48,8 +48,8 @@ int serve_close(served *s)
     }
     for (int tries = 0; tries < 50; tries++) {
         petrel_status st = petrel_conn_shutdown(s->conn);
-        if (st == PETREL_OK || (st == PETREL_ERR_WANT_READ &&
-                                petrel_conn_output_pending(s->conn) == 0)) {
+        if (st == PETREL_OK ||
+            (st == PETREL_ERR_WANT_READ && petrel_conn_output_pending(s->conn) == 0)) {
             return 0;
         }
         if (st != PETREL_ERR_WANT_WRITE && st != PETREL_ERR_WANT_READ) {
