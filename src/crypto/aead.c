@@ -63,8 +63,8 @@ petrel_status pt_aead_seal(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const
 }
 
 petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
-                           size_t aad_len, uint8_t *buf, size_t len,
-                           const uint8_t tag[PT_AEAD_TAG], pt_error *err)
+                           size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[PT_AEAD_TAG],
+                           pt_error *err)
 {
     int outl = 0;
     int finl = 0;
@@ -74,8 +74,7 @@ petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const
     }
     if (!aead_start(a, nonce, aad, aad_len) ||
         EVP_CipherUpdate(a->cipher_ctx, buf, &outl, buf, (int)len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(a->cipher_ctx, EVP_CTRL_AEAD_SET_TAG, PT_AEAD_TAG, (void *)tag) !=
-            1) {
+        EVP_CIPHER_CTX_ctrl(a->cipher_ctx, EVP_CTRL_AEAD_SET_TAG, PT_AEAD_TAG, (void *)tag) != 1) {
         return pt_ossl_internal(err, "AEAD decryption");
     }
     if (EVP_CipherFinal_ex(a->cipher_ctx, buf + outl, &finl) != 1) {

@@ -16,8 +16,8 @@
 
 struct pt_credential {
     size_t count;
-    X509 **certs;     /* leaf first */
-    uint8_t **der;    /* DER of each certificate, as sent */
+    X509 **certs;  /* leaf first */
+    uint8_t **der; /* DER of each certificate, as sent */
     size_t *der_len;
     EVP_PKEY *key;
 };
@@ -58,8 +58,7 @@ static void source_label(const pem_source *src, char *out, size_t cap)
     }
 }
 
-static petrel_status source_open(const pem_source *src, const char *what, BIO **out,
-                                 pt_error *err)
+static petrel_status source_open(const pem_source *src, const char *what, BIO **out, pt_error *err)
 {
     if (src->path == NULL) {
         if (src->len > INT32_MAX) {
@@ -70,8 +69,8 @@ static petrel_status source_open(const pem_source *src, const char *what, BIO **
     }
     FILE *f = fopen(src->path, "rb");
     if (f == NULL) {
-        return pt_fail(err, PETREL_ERR_CONFIG, -1, "cannot read %s file '%s': %s", what,
-                       src->path, strerror(errno));
+        return pt_fail(err, PETREL_ERR_CONFIG, -1, "cannot read %s file '%s': %s", what, src->path,
+                       strerror(errno));
     }
     *out = BIO_new_fp(f, BIO_CLOSE);
     if (*out == NULL) {
@@ -144,8 +143,8 @@ static petrel_status load_certs(pt_credential *cred, const pem_source *src, pt_e
     return pt_ossl_fail(err, PETREL_ERR_CONFIG, -1, "cannot load a certificate from %s", label);
 }
 
-static petrel_status load_key(pt_credential *cred, const pem_source *src,
-                              petrel_password_cb cb, void *userdata, pt_error *err)
+static petrel_status load_key(pt_credential *cred, const pem_source *src, petrel_password_cb cb,
+                              void *userdata, pt_error *err)
 {
     BIO *bio = NULL;
     PT_TRY(source_open(src, "private key", &bio, err));
@@ -160,8 +159,7 @@ static petrel_status load_key(pt_credential *cred, const pem_source *src,
     source_label(src, label, sizeof(label));
     if (pw.asked && cb == NULL) {
         return pt_ossl_fail(err, PETREL_ERR_CONFIG, -1,
-                            "the private key in %s is encrypted and no password was given",
-                            label);
+                            "the private key in %s is encrypted and no password was given", label);
     }
     if (pw.asked) {
         return pt_ossl_fail(err, PETREL_ERR_CONFIG, -1,
@@ -213,9 +211,8 @@ static petrel_status credential_load(const pem_source *certs, const pem_source *
     return PETREL_OK;
 }
 
-petrel_status pt_credential_load(const char *certfile, const char *keyfile,
-                                 petrel_password_cb cb, void *userdata, pt_credential **out,
-                                 pt_error *err)
+petrel_status pt_credential_load(const char *certfile, const char *keyfile, petrel_password_cb cb,
+                                 void *userdata, pt_credential **out, pt_error *err)
 {
     pem_source certs = {certfile, NULL, 0};
     pem_source key = {keyfile != NULL ? keyfile : certfile, NULL, 0};

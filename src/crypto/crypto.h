@@ -22,11 +22,11 @@
 
 #include "internal/common.h"
 
-#define PT_MAX_HASH 48     /* SHA-384 */
-#define PT_MAX_KEY 32      /* AES-256 / ChaCha20 */
+#define PT_MAX_HASH 48 /* SHA-384 */
+#define PT_MAX_KEY 32  /* AES-256 / ChaCha20 */
 #define PT_AEAD_NONCE 12
 #define PT_AEAD_TAG 16
-#define PT_MAX_SHARE 133   /* uncompressed P-521 point would be 133; P-384 is 97 */
+#define PT_MAX_SHARE 133 /* uncompressed P-521 point would be 133; P-384 is 97 */
 #define PT_MAX_SECRET 66
 #define PT_MAX_SIGNATURE 1024
 
@@ -147,8 +147,8 @@ petrel_status pt_aead_seal(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const
 /* Decrypts buf in place; a bad tag is PETREL_ERR_PROTOCOL, bad_record_mac,
  * and leaves buf zeroed. */
 petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
-                           size_t aad_len, uint8_t *buf, size_t len,
-                           const uint8_t tag[PT_AEAD_TAG], pt_error *err) PT_MUST_USE;
+                           size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[PT_AEAD_TAG],
+                           pt_error *err) PT_MUST_USE;
 /* Safe on a zeroed pt_aead and when called twice. */
 void pt_aead_free(pt_aead *a);
 
@@ -171,9 +171,8 @@ void pt_kex_free(pt_kex *kex);
 /* --- Credentials (our certificate chain and key) ------------------------ */
 
 typedef struct pt_credential pt_credential;
-petrel_status pt_credential_load(const char *certfile, const char *keyfile,
-                                 petrel_password_cb cb, void *userdata, pt_credential **out,
-                                 pt_error *err) PT_MUST_USE;
+petrel_status pt_credential_load(const char *certfile, const char *keyfile, petrel_password_cb cb,
+                                 void *userdata, pt_credential **out, pt_error *err) PT_MUST_USE;
 petrel_status pt_credential_load_mem(const void *cert_pem, size_t cert_len, const void *key_pem,
                                      size_t key_len, petrel_password_cb cb, void *userdata,
                                      pt_credential **out, pt_error *err) PT_MUST_USE;
@@ -215,10 +214,10 @@ size_t pt_peer_chain_len(const pt_peer_chain *chain);
 size_t pt_peer_chain_verified_len(const pt_peer_chain *chain);
 
 typedef struct pt_verify_params {
-    bool peer_is_server;       /* purpose: TLS server or TLS client */
-    const char *hostname;      /* DNS name or IP text; NULL for no name check */
-    bool hostname_checks_cn;   /* CN fallback when no DNS SAN */
-    unsigned long flags;       /* PETREL_VERIFY_* */
+    bool peer_is_server;     /* purpose: TLS server or TLS client */
+    const char *hostname;    /* DNS name or IP text; NULL for no name check */
+    bool hostname_checks_cn; /* CN fallback when no DNS SAN */
+    unsigned long flags;     /* PETREL_VERIFY_* */
     int security_level;
 } pt_verify_params;
 
@@ -238,8 +237,8 @@ petrel_status pt_peer_chain_verify(pt_peer_chain *chain, const pt_store *store,
  * tls13 set. */
 petrel_status pt_peer_verify_signature(const pt_peer_chain *chain, const pt_algs *algs,
                                        uint16_t sigalg, const uint8_t *msg, size_t msg_len,
-                                       const uint8_t *sig, size_t sig_len,
-                                       int security_level, pt_error *err) PT_MUST_USE;
+                                       const uint8_t *sig, size_t sig_len, int security_level,
+                                       pt_error *err) PT_MUST_USE;
 
 /* The checks pt_peer_verify_signature makes before verifying, with TLS
  * 1.3's rules when tls13 (RFC 8446 4.2.3: an ECDSA algorithm names its

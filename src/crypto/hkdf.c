@@ -83,8 +83,7 @@ petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const u
     if (label_len > 255 - LABEL_PREFIX_LEN || context_len > 255 || out_len > 0xffff ||
         out_len > 255 * pt_hash_len(alg)) {
         return pt_fail(err, PETREL_ERR_INTERNAL, -1,
-                       "HKDF-Expand-Label called with label '%s' or lengths out of range",
-                       label);
+                       "HKDF-Expand-Label called with label '%s' or lengths out of range", label);
     }
     uint8_t info[2 + 1 + 255 + 1 + 255];
     size_t n = 0;
@@ -105,9 +104,9 @@ petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const u
 
 /* HMAC(secret, a | label | seed), where a is empty or one hash long. */
 static petrel_status prf_hmac(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
-                              size_t secret_len, const uint8_t *a, size_t a_len,
-                              const char *label, const uint8_t *seed, size_t seed_len,
-                              uint8_t out[PT_MAX_HASH], pt_error *err)
+                              size_t secret_len, const uint8_t *a, size_t a_len, const char *label,
+                              const uint8_t *seed, size_t seed_len, uint8_t out[PT_MAX_HASH],
+                              pt_error *err)
 {
     EVP_MAC_CTX *mac = NULL;
     PT_TRY(pt_hmac_begin(algs, alg, secret, secret_len, &mac, err));

@@ -18,11 +18,11 @@ struct pt_kex {
 
 typedef struct group_info {
     uint16_t code;
-    const char *name;   /* for messages */
-    const char *type;   /* key type for EVP_PKEY_Q_keygen */
-    const char *curve;  /* EC curve, NULL for x25519 */
+    const char *name;    /* for messages */
+    const char *type;    /* key type for EVP_PKEY_Q_keygen */
+    const char *curve;   /* EC curve, NULL for x25519 */
     const char *nist_sn; /* the curve's short name in the object table */
-    size_t share_len;   /* TLS encoding of a public share */
+    size_t share_len;    /* TLS encoding of a public share */
     size_t secret_len;
     int security_bits;
 } group_info;
@@ -73,8 +73,7 @@ static bool scalar_from_stream(const EC_GROUP *group, size_t len, BIGNUM *priv)
 }
 
 /* The key pair (priv, priv * G) as an EVP_PKEY. */
-static EVP_PKEY *ec_key_from_scalar(const group_info *g, const EC_GROUP *group,
-                                    const BIGNUM *priv)
+static EVP_PKEY *ec_key_from_scalar(const group_info *g, const EC_GROUP *group, const BIGNUM *priv)
 {
     uint8_t point[PT_MAX_SHARE];
     EC_POINT *pub = EC_POINT_new(group);
@@ -84,12 +83,11 @@ static EVP_PKEY *ec_key_from_scalar(const group_info *g, const EC_GROUP *group,
     EVP_PKEY *key = NULL;
     if (pub != NULL && bld != NULL && ctx != NULL &&
         EC_POINT_mul(group, pub, priv, NULL, NULL, NULL) == 1 &&
-        EC_POINT_point2oct(group, pub, POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point),
-                           NULL) == g->share_len &&
+        EC_POINT_point2oct(group, pub, POINT_CONVERSION_UNCOMPRESSED, point, sizeof(point), NULL) ==
+            g->share_len &&
         OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->curve, 0) == 1 &&
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) == 1 &&
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, g->share_len) ==
-            1) {
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, g->share_len) == 1) {
         params = OSSL_PARAM_BLD_to_param(bld);
     }
     if (params != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&

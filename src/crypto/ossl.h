@@ -14,8 +14,8 @@
 
 /* Everything fetched once per context and shared read-only. */
 struct pt_algs {
-    EVP_MD *md[3];           /* SHA-256, SHA-384, SHA-512 */
-    EVP_CIPHER *cipher[3];   /* indexed by pt_aead_alg */
+    EVP_MD *md[3];         /* SHA-256, SHA-384, SHA-512 */
+    EVP_CIPHER *cipher[3]; /* indexed by pt_aead_alg */
     EVP_MAC *hmac;
     EVP_MAC_CTX *hmac_tmpl[2]; /* HMAC with the digest set, duplicated per use */
 };
@@ -37,11 +37,10 @@ const EVP_MD *pt_algs_md_bits(const pt_algs *algs, int bits);
 
 petrel_status pt_hmac_begin(const pt_algs *algs, pt_hash_alg alg, const uint8_t *key,
                             size_t key_len, EVP_MAC_CTX **out, pt_error *err) PT_MUST_USE;
-petrel_status pt_hmac_update(EVP_MAC_CTX *mac, const void *data, size_t len, pt_error *err)
-    PT_MUST_USE;
+petrel_status pt_hmac_update(EVP_MAC_CTX *mac, const void *data, size_t len,
+                             pt_error *err) PT_MUST_USE;
 /* Writes the MAC and frees mac, whatever the outcome. */
-petrel_status pt_hmac_finish(EVP_MAC_CTX *mac, uint8_t out[PT_MAX_HASH], pt_error *err)
-    PT_MUST_USE;
+petrel_status pt_hmac_finish(EVP_MAC_CTX *mac, uint8_t out[PT_MAX_HASH], pt_error *err) PT_MUST_USE;
 
 /* --- Signature algorithms (sigalg.c) ------------------------------------ */
 
@@ -58,8 +57,8 @@ typedef struct pt_sigalg_info {
     pt_key_kind kind; /* the key type the algorithm needs */
     int hash_bits;    /* 256, 384, 512; 0 for Ed25519 */
     bool pss;
-    int curve_nid;    /* ECDSA: the curve TLS 1.3 binds to the algorithm */
-    bool tls13;       /* allowed in TLS 1.3 signatures */
+    int curve_nid; /* ECDSA: the curve TLS 1.3 binds to the algorithm */
+    bool tls13;    /* allowed in TLS 1.3 signatures */
 } pt_sigalg_info;
 
 /* NULL for an algorithm we do not implement. */
@@ -94,7 +93,7 @@ typedef struct pt_certinfo_cache {
 } pt_certinfo_cache;
 
 struct pt_peer_chain {
-    X509 **certs; /* leaf first */
+    X509 **certs;  /* leaf first */
     uint8_t **der; /* each certificate as received */
     size_t *der_len;
     size_t count;

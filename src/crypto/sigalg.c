@@ -104,8 +104,8 @@ static const char *kind_mismatch(pt_key_kind kind)
 static bool pss_digest_allowed(const EVP_PKEY *key, int hash_bits)
 {
     char name[64];
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_RSA_DIGEST, name, sizeof(name),
-                                       NULL) != 1) {
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_RSA_DIGEST, name, sizeof(name), NULL) !=
+        1) {
         return true;
     }
     /* The name is the provider's ("SHA2-384"), which the digest table

@@ -32,8 +32,8 @@ uint16_t pt_credential_pick_sigalg(const pt_credential *cred, const uint16_t *pe
     return 0;
 }
 
-static petrel_status sign_init(EVP_MD_CTX *mctx, const pt_sigalg_info *info,
-                               const pt_algs *algs, EVP_PKEY *key, pt_error *err)
+static petrel_status sign_init(EVP_MD_CTX *mctx, const pt_sigalg_info *info, const pt_algs *algs,
+                               EVP_PKEY *key, pt_error *err)
 {
     EVP_PKEY_CTX *pctx = NULL;
     const EVP_MD *md = pt_algs_md_bits(algs, info->hash_bits);

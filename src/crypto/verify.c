@@ -109,8 +109,8 @@ size_t pt_peer_chain_verified_len(const pt_peer_chain *chain)
 /* --- Path validation ------------------------------------------------------ */
 
 /* The verify flags we pass on; their values equal X509_V_FLAG_*. */
-#define PT_VERIFY_FLAG_MASK                                                                       \
-    (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_X509_STRICT |                \
+#define PT_VERIFY_FLAG_MASK                                                                        \
+    (X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_X509_STRICT |                 \
      X509_V_FLAG_ALLOW_PROXY_CERTS | X509_V_FLAG_TRUSTED_FIRST | X509_V_FLAG_PARTIAL_CHAIN)
 
 _Static_assert(PETREL_VERIFY_CRL_CHECK_LEAF == X509_V_FLAG_CRL_CHECK, "flag values");
@@ -186,8 +186,8 @@ static int verify_alert(int code)
 }
 
 /* A detail for the sentence, after the reason, or "". */
-static void verify_detail(X509_STORE_CTX *ctx, int code, const pt_verify_params *params,
-                          char *out, size_t cap)
+static void verify_detail(X509_STORE_CTX *ctx, int code, const pt_verify_params *params, char *out,
+                          size_t cap)
 {
     const X509 *cert = X509_STORE_CTX_get_current_cert(ctx);
     char when[40];
@@ -250,7 +250,7 @@ static petrel_status verify_failed(X509_STORE_CTX *ctx, const pt_verify_params *
     return PETREL_ERR_CERT_VERIFY;
 }
 
-static STACK_OF(X509) *untrusted_stack(const pt_peer_chain *chain)
+static STACK_OF(X509) * untrusted_stack(const pt_peer_chain *chain)
 {
     STACK_OF(X509) *sk = sk_X509_new_null();
     for (size_t i = 1; sk != NULL && i < chain->count; i++) {

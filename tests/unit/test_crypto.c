@@ -106,13 +106,13 @@ static void test_hmac(void **state)
     pt_error err;
     uint8_t out[PT_MAX_HASH];
     const char *data = "what do ya want for nothing?";
-    assert_int_equal(pt_hmac(algs, PT_SHA256, (const uint8_t *)"Jefe", 4, data, strlen(data),
-                             out, &err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_hmac(algs, PT_SHA256, (const uint8_t *)"Jefe", 4, data, strlen(data), out, &err),
+        PETREL_OK);
     assert_hex(out, 32, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-    assert_int_equal(pt_hmac(algs, PT_SHA384, (const uint8_t *)"Jefe", 4, data, strlen(data),
-                             out, &err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_hmac(algs, PT_SHA384, (const uint8_t *)"Jefe", 4, data, strlen(data), out, &err),
+        PETREL_OK);
     assert_hex(out, 48,
                "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
                "8e2240ca5e69e2c78b3239ecfab21649");
@@ -131,13 +131,13 @@ static void test_hkdf_rfc5869(void **state)
     for (size_t i = 0; i < sizeof(info); i++) {
         info[i] = (uint8_t)(0xf0 + i);
     }
-    assert_int_equal(pt_hkdf_extract(algs, PT_SHA256, salt, sizeof(salt), ikm, sizeof(ikm), prk,
-                                     &err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_hkdf_extract(algs, PT_SHA256, salt, sizeof(salt), ikm, sizeof(ikm), prk, &err),
+        PETREL_OK);
     assert_hex(prk, 32, "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
-    assert_int_equal(pt_hkdf_expand(algs, PT_SHA256, prk, info, sizeof(info), okm, sizeof(okm),
-                                    &err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_hkdf_expand(algs, PT_SHA256, prk, info, sizeof(info), okm, sizeof(okm), &err),
+        PETREL_OK);
     assert_hex(okm, 42,
                "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
                "34007208d5b887185865");
@@ -192,13 +192,13 @@ static void test_tls12_prf(void **state)
     }
     static const size_t lens[] = {12, 32, 48, 100};
     for (size_t i = 0; i < 4; i++) {
-        assert_int_equal(pt_tls12_prf(algs, PT_SHA256, secret, 48, "key expansion", seed, 64,
-                                      got, lens[i], &err),
+        assert_int_equal(pt_tls12_prf(algs, PT_SHA256, secret, 48, "key expansion", seed, 64, got,
+                                      lens[i], &err),
                          PETREL_OK);
         reference_prf("SHA256", secret, 48, "key expansion", seed, 64, want, lens[i]);
         assert_memory_equal(got, want, lens[i]);
-        assert_int_equal(pt_tls12_prf(algs, PT_SHA384, secret, 48, "master secret", seed, 64,
-                                      got, lens[i], &err),
+        assert_int_equal(pt_tls12_prf(algs, PT_SHA384, secret, 48, "master secret", seed, 64, got,
+                                      lens[i], &err),
                          PETREL_OK);
         reference_prf("SHA384", secret, 48, "master secret", seed, 64, want, lens[i]);
         assert_memory_equal(got, want, lens[i]);
@@ -211,8 +211,7 @@ static void aead_round_trip(pt_aead_alg alg)
 {
     pt_error err;
     pt_error_init(&err);
-    uint8_t key[PT_MAX_KEY], nonce[PT_AEAD_NONCE], aad[13], buf[300], orig[300],
-        tag[PT_AEAD_TAG];
+    uint8_t key[PT_MAX_KEY], nonce[PT_AEAD_NONCE], aad[13], buf[300], orig[300], tag[PT_AEAD_TAG];
     for (size_t i = 0; i < sizeof(key); i++) {
         key[i] = (uint8_t)(i + 1);
     }
@@ -226,24 +225,20 @@ static void aead_round_trip(pt_aead_alg alg)
     assert_int_equal(pt_aead_init(&open, algs, alg, key, false, &err), PETREL_OK);
     for (int round = 0; round < 3; round++) {
         nonce[11] = (uint8_t)round; /* a fresh nonce per record, same key */
-        assert_int_equal(pt_aead_seal(&seal, nonce, aad, sizeof(aad), buf, sizeof(buf), tag,
-                                      &err),
+        assert_int_equal(pt_aead_seal(&seal, nonce, aad, sizeof(aad), buf, sizeof(buf), tag, &err),
                          PETREL_OK);
         assert_memory_not_equal(buf, orig, sizeof(buf));
-        assert_int_equal(pt_aead_open(&open, nonce, aad, sizeof(aad), buf, sizeof(buf), tag,
-                                      &err),
+        assert_int_equal(pt_aead_open(&open, nonce, aad, sizeof(aad), buf, sizeof(buf), tag, &err),
                          PETREL_OK);
         assert_memory_equal(buf, orig, sizeof(buf));
     }
     /* A flipped bit in ciphertext, tag, additional data or nonce. */
     for (int what = 0; what < 4; what++) {
-        assert_int_equal(pt_aead_seal(&seal, nonce, aad, sizeof(aad), buf, sizeof(buf), tag,
-                                      &err),
+        assert_int_equal(pt_aead_seal(&seal, nonce, aad, sizeof(aad), buf, sizeof(buf), tag, &err),
                          PETREL_OK);
         uint8_t *target = what == 0 ? buf + 100 : what == 1 ? tag + 15 : what == 2 ? aad : nonce;
         *target ^= 0x01;
-        assert_int_equal(pt_aead_open(&open, nonce, aad, sizeof(aad), buf, sizeof(buf), tag,
-                                      &err),
+        assert_int_equal(pt_aead_open(&open, nonce, aad, sizeof(aad), buf, sizeof(buf), tag, &err),
                          PETREL_ERR_PROTOCOL);
         assert_int_equal(err.pub.alert, PETREL_ALERT_BAD_RECORD_MAC);
         assert_non_null(strstr(err.pub.message, "bad record MAC"));
@@ -292,8 +287,7 @@ static void test_aead_chacha_vector(void **state)
                   "for the future, sunscreen would be it.";
     pt_aead a = {0};
     assert_int_equal(pt_aead_init(&a, algs, PT_CHACHA20_POLY1305, key, true, &err), PETREL_OK);
-    assert_int_equal(pt_aead_seal(&a, nonce, aad, 12, (uint8_t *)text, 114, tag, &err),
-                     PETREL_OK);
+    assert_int_equal(pt_aead_seal(&a, nonce, aad, 12, (uint8_t *)text, 114, tag, &err), PETREL_OK);
     assert_hex((uint8_t *)text, 16, "d31a8d34648e60db7b86afbc53ef7ec2");
     assert_hex(tag, 16, "1ae10b594f09e26a7e902ecbd0600691");
     pt_aead_free(&a);
@@ -377,8 +371,7 @@ static void expect_bad_share(uint16_t group, const uint8_t *peer, size_t len, co
     pt_kex *k = NULL;
     uint8_t pub[PT_MAX_SHARE], secret[PT_MAX_SECRET];
     size_t pub_len = 0, secret_len = 0;
-    assert_int_equal(pt_kex_generate(algs, group, &k, pub, sizeof(pub), &pub_len, &err),
-                     PETREL_OK);
+    assert_int_equal(pt_kex_generate(algs, group, &k, pub, sizeof(pub), &pub_len, &err), PETREL_OK);
     assert_int_equal(pt_kex_derive(k, peer, len, secret, sizeof(secret), &secret_len, &err),
                      PETREL_ERR_PROTOCOL);
     assert_int_equal(err.pub.alert, PETREL_ALERT_ILLEGAL_PARAMETER);
@@ -406,9 +399,8 @@ static void test_kex_invalid_shares(void **state)
     share[0] = 1; /* the point of order 1 */
     expect_bad_share(PT_GROUP_X25519, share, 32, "invalid shared secret");
     /* A compressed point and the infinity encoding. */
-    assert_int_equal(pt_kex_generate(algs, PT_GROUP_SECP256R1, &k, share, sizeof(share), &len,
-                                     &err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_kex_generate(algs, PT_GROUP_SECP256R1, &k, share, sizeof(share), &len, &err), PETREL_OK);
     pt_kex_free(k);
     share[0] = 0x02;
     expect_bad_share(PT_GROUP_SECP256R1, share, 65, "not an uncompressed point");
@@ -502,9 +494,8 @@ static char *key_pem(EVP_PKEY *key, const char *password, size_t *len)
     BIO *bio = BIO_new(BIO_s_mem());
     const EVP_CIPHER *enc = password != NULL ? EVP_aes_256_cbc() : NULL;
     int plen = password != NULL ? (int)strlen(password) : 0;
-    assert_int_equal(PEM_write_bio_PrivateKey(bio, key, enc, (unsigned char *)password, plen,
-                                              NULL, NULL),
-                     1);
+    assert_int_equal(
+        PEM_write_bio_PrivateKey(bio, key, enc, (unsigned char *)password, plen, NULL, NULL), 1);
     return bio_text(bio, len);
 }
 
@@ -518,8 +509,7 @@ static pt_credential *make_credential(const char *type, X509 **cert_out)
     char *c = cert_pem(x, &clen);
     char *k = key_pem(key, NULL, &klen);
     pt_credential *cred = NULL;
-    assert_int_equal(pt_credential_load_mem(c, clen, k, klen, NULL, NULL, &cred, &err),
-                     PETREL_OK);
+    assert_int_equal(pt_credential_load_mem(c, clen, k, klen, NULL, NULL, &cred, &err), PETREL_OK);
     test_free(c);
     test_free(k);
     EVP_PKEY_free(key);
@@ -563,9 +553,9 @@ static void sign_verify(const char *type, uint16_t sigalg, uint16_t wrong_sigalg
         fail_msg("%s signature 0x%04x does not verify: %s", type, sigalg, err.pub.message);
     }
     msg[100] ^= 1;
-    assert_int_equal(pt_peer_verify_signature(chain, algs, sigalg, msg, sizeof(msg), sig, sig_len,
-                                              2, &err),
-                     PETREL_ERR_PROTOCOL);
+    assert_int_equal(
+        pt_peer_verify_signature(chain, algs, sigalg, msg, sizeof(msg), sig, sig_len, 2, &err),
+        PETREL_ERR_PROTOCOL);
     assert_int_equal(err.pub.alert, PETREL_ALERT_DECRYPT_ERROR);
     msg[100] ^= 1;
     assert_int_equal(pt_peer_verify_signature(chain, algs, wrong_sigalg, msg, sizeof(msg), sig,
@@ -637,15 +627,18 @@ static void test_pick_sigalg(void **state)
 {
     (void)state;
     static const uint16_t prefs[] = {
-        PT_SIG_ED25519,           PT_SIG_ECDSA_SECP384R1_SHA384, PT_SIG_RSA_PKCS1_SHA256,
-        PT_SIG_RSA_PSS_PSS_SHA256, PT_SIG_RSA_PSS_RSAE_SHA384,   PT_SIG_ECDSA_SECP256R1_SHA256,
+        PT_SIG_ED25519,
+        PT_SIG_ECDSA_SECP384R1_SHA384,
+        PT_SIG_RSA_PKCS1_SHA256,
+        PT_SIG_RSA_PSS_PSS_SHA256,
+        PT_SIG_RSA_PSS_RSAE_SHA384,
+        PT_SIG_ECDSA_SECP256R1_SHA256,
     };
     size_t n = PT_ARRAY_LEN(prefs);
     pt_credential *rsa = make_credential("RSA", NULL);
     assert_int_equal(pt_credential_security_bits(rsa), 112);
     /* TLS 1.3 skips rsa_pkcs1 (RFC 8446 4.4.3); TLS 1.2 takes it in order. */
-    assert_int_equal(pt_credential_pick_sigalg(rsa, prefs, n, true, 2),
-                     PT_SIG_RSA_PSS_RSAE_SHA384);
+    assert_int_equal(pt_credential_pick_sigalg(rsa, prefs, n, true, 2), PT_SIG_RSA_PSS_RSAE_SHA384);
     assert_int_equal(pt_credential_pick_sigalg(rsa, prefs, n, false, 2), PT_SIG_RSA_PKCS1_SHA256);
     /* RSA-2048 gives 112 bits: nothing at level 3. */
     assert_int_equal(pt_credential_pick_sigalg(rsa, prefs, n, true, 3), 0);
@@ -717,9 +710,9 @@ static void test_encrypted_key(void **state)
     char *c = cert_pem(x, &clen);
     char *k = key_pem(key, "correct horse", &klen);
     pt_credential *cred = NULL;
-    assert_int_equal(pt_credential_load_mem(c, clen, k, klen, password_cb, "correct horse", &cred,
-                                            &err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_credential_load_mem(c, clen, k, klen, password_cb, "correct horse", &cred, &err),
+        PETREL_OK);
     assert_int_equal(pt_credential_count(cred), 1);
     pt_credential_free(cred);
     cred = NULL;
@@ -845,8 +838,8 @@ static void *hmac_worker(void *arg)
     unhex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", want, 32);
     for (int i = 0; i < 2000; i++) {
         uint8_t out[PT_MAX_HASH];
-        if (pt_hmac(algs, PT_SHA256, (const uint8_t *)"Jefe", 4, data, strlen(data), out,
-                    &err) != PETREL_OK ||
+        if (pt_hmac(algs, PT_SHA256, (const uint8_t *)"Jefe", 4, data, strlen(data), out, &err) !=
+                PETREL_OK ||
             memcmp(out, want, 32) != 0) {
             w->failures++;
         }

@@ -60,30 +60,23 @@ static const char client_finished_hex[] =
     "c67da9bb";
 
 /* RFC 8448 3: the values derived from them. */
-static const char shared_hex[] =
-    "1bea3fdfd25f94033804b68997a55d1931dc51124ad7f6e28959bb4672e3bd13";
-static const char early_hex[] =
-    "33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a";
+static const char shared_hex[] = "1bea3fdfd25f94033804b68997a55d1931dc51124ad7f6e28959bb4672e3bd13";
+static const char early_hex[] = "33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a";
 static const char derived_early_hex[] =
     "6f2615a108c702c5678f54fc9dbab69716c076189c48250cebeac3576c3611ba";
 static const char hs_secret_hex[] =
     "f2c66e28ed535dfb8721b7145ca51c8bc058514f79aa881d0d32cbe1341a2e45";
 static const char hash_sh_hex[] =
     "3d35f3eba0aabf5d9661236e3b5bb938fdc32f409cc27c55499e1f0baa3abd8f";
-static const char c_hs_hex[] =
-    "d7c28b57a857e961b5bf3e1d7b18d02757c4f97acb66a23372e5a7f3d0a71e07";
-static const char s_hs_hex[] =
-    "3031e9c2c26ecc154bc36826e87feeff8f4547df52596747b2dcabf92b18fb59";
+static const char c_hs_hex[] = "d7c28b57a857e961b5bf3e1d7b18d02757c4f97acb66a23372e5a7f3d0a71e07";
+static const char s_hs_hex[] = "3031e9c2c26ecc154bc36826e87feeff8f4547df52596747b2dcabf92b18fb59";
 static const char derived_hs_hex[] =
     "6aac276f77177e737a1fe91dcf0d2ec9cb4fcead8690703a15348b5e5220cafa";
-static const char master_hex[] =
-    "a12970d9b27a3d59b6ecc1530d284073bd745ddc68d994e7a6ee70881b3d6da6";
+static const char master_hex[] = "a12970d9b27a3d59b6ecc1530d284073bd745ddc68d994e7a6ee70881b3d6da6";
 static const char hash_sf_hex[] =
     "b285e2e2beb28adf85ce08112f7c4804cb52347a258edfa9c1bf31f7f808e8ce";
-static const char c_ap_hex[] =
-    "2dca43b0ae13af89e9533d39b65dd25cc22df9e7afcaf082a76895a4da353b50";
-static const char s_ap_hex[] =
-    "49033ff303eef5739d1376cb6d27ebd695733f3c3f617e7fc76d02a6fac6277f";
+static const char c_ap_hex[] = "2dca43b0ae13af89e9533d39b65dd25cc22df9e7afcaf082a76895a4da353b50";
+static const char s_ap_hex[] = "49033ff303eef5739d1376cb6d27ebd695733f3c3f617e7fc76d02a6fac6277f";
 static const char exp_master_hex[] =
     "319b2e433f189fc5a1d81ea369e3af838cbecb0db8fffd5b9ab205afcdb999d9";
 static const char s_hs_key_hex[] = "4d15c00e47317fe99c714f8ebd92c4d1";
@@ -162,12 +155,12 @@ static void add_message(fixture *f, const char *hex)
 }
 
 /* RFC 8446 7.1: Derive-Secret(Secret, Label, Messages). */
-static void derive_secret(fixture *f, const uint8_t *secret, const char *label,
-                          const uint8_t *hash, uint8_t out[32])
+static void derive_secret(fixture *f, const uint8_t *secret, const char *label, const uint8_t *hash,
+                          uint8_t out[32])
 {
-    assert_int_equal(pt_hkdf_expand_label(f->algs, PT_SHA256, secret, label, hash, 32, out, 32,
-                                          &f->err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_hkdf_expand_label(f->algs, PT_SHA256, secret, label, hash, 32, out, 32, &f->err),
+        PETREL_OK);
 }
 
 static void test_schedule(void **state)
@@ -226,13 +219,13 @@ static void test_traffic_keys(void **state)
     fixture *f = *state;
     uint8_t secret[32], key[16], iv[12];
     unhex(s_hs_hex, secret, sizeof(secret));
-    assert_int_equal(pt_hkdf_expand_label(f->algs, PT_SHA256, secret, "key", NULL, 0, key, 16,
-                                          &f->err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_hkdf_expand_label(f->algs, PT_SHA256, secret, "key", NULL, 0, key, 16, &f->err),
+        PETREL_OK);
     assert_hex(key, 16, s_hs_key_hex);
-    assert_int_equal(pt_hkdf_expand_label(f->algs, PT_SHA256, secret, "iv", NULL, 0, iv, 12,
-                                          &f->err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_hkdf_expand_label(f->algs, PT_SHA256, secret, "iv", NULL, 0, iv, 12, &f->err),
+        PETREL_OK);
     assert_hex(iv, 12, s_hs_iv_hex);
 }
 
@@ -280,8 +273,7 @@ static void test_record_protection(void **state)
     pt_aead_free(&seal);
 
     pt_aead open = {0};
-    assert_int_equal(pt_aead_init(&open, f->algs, PT_AES_128_GCM, key, false, &f->err),
-                     PETREL_OK);
+    assert_int_equal(pt_aead_init(&open, f->algs, PT_AES_128_GCM, key, false, &f->err), PETREL_OK);
     assert_int_equal(pt_aead_open(&open, iv, record, 5, record + 5, n, record + 5 + n, &f->err),
                      PETREL_OK);
     assert_int_equal(record[5 + n - 1], 22);
@@ -315,17 +307,17 @@ static void test_certificate_verify(void **state)
     assert_int_equal(sigalg, PT_SIG_RSA_PSS_RSAE_SHA256);
     uint8_t *sig = cv + 8;
     size_t sig_len = cv_len - 8;
-    assert_int_equal(pt_peer_verify_signature(chain, f->algs, sigalg, content, sizeof(content),
-                                              sig, sig_len, 1, &f->err),
+    assert_int_equal(pt_peer_verify_signature(chain, f->algs, sigalg, content, sizeof(content), sig,
+                                              sig_len, 1, &f->err),
                      PETREL_OK);
     /* RSA-1024 gives 80 bits: refused at security level 2. */
-    assert_int_equal(pt_peer_verify_signature(chain, f->algs, sigalg, content, sizeof(content),
-                                              sig, sig_len, 2, &f->err),
+    assert_int_equal(pt_peer_verify_signature(chain, f->algs, sigalg, content, sizeof(content), sig,
+                                              sig_len, 2, &f->err),
                      PETREL_ERR_PROTOCOL);
     assert_int_equal(f->err.pub.alert, PETREL_ALERT_INSUFFICIENT_SECURITY);
     sig[10] ^= 1;
-    assert_int_equal(pt_peer_verify_signature(chain, f->algs, sigalg, content, sizeof(content),
-                                              sig, sig_len, 1, &f->err),
+    assert_int_equal(pt_peer_verify_signature(chain, f->algs, sigalg, content, sizeof(content), sig,
+                                              sig_len, 1, &f->err),
                      PETREL_ERR_PROTOCOL);
     assert_int_equal(f->err.pub.alert, PETREL_ALERT_DECRYPT_ERROR);
     pt_peer_chain_free(chain);

@@ -146,14 +146,14 @@ static int make_pki(void **state)
     cert_spec inter = {"Petrel Test Intermediate", true, NULL, NULL, -day, 365 * day, 2, false};
     cert_spec leaf = {"www.example.test", false, san, NULL, -day, 30 * day, 10, false};
     cert_spec expired = {"www.example.test", false, san, NULL, -30 * day, -day, 11, false};
-    cert_spec revoked = {"www.example.test", false, san, NULL, -day, 30 * day, REVOKED_SERIAL,
-                         false};
+    cert_spec revoked = {"www.example.test", false,          san,  NULL, -day,
+                         30 * day,           REVOKED_SERIAL, false};
     cert_spec cn_only = {"cn.example.test", false, NULL, NULL, -day, 30 * day, 12, false};
-    cert_spec san_cn = {"cn.example.test", false, "DNS:other.example.test", NULL, -day,
-                        30 * day, 13, false};
+    cert_spec san_cn = {
+        "cn.example.test", false, "DNS:other.example.test", NULL, -day, 30 * day, 13, false};
     cert_spec small = {"www.example.test", false, san, NULL, -day, 30 * day, 14, false};
-    cert_spec client = {"client.example.test", false, NULL, "clientAuth", -day, 30 * day, 15,
-                        false};
+    cert_spec client = {
+        "client.example.test", false, NULL, "clientAuth", -day, 30 * day, 15, false};
     cert_spec self = {"www.example.test", false, san, NULL, -day, 30 * day, 16, false};
     cert_spec sha1 = {"www.example.test", false, san, NULL, -day, 30 * day, 17, true};
     p.ca = issue(&ca, p.ca_key, NULL, NULL);
@@ -176,9 +176,8 @@ static int make_pki(void **state)
 static int free_pki(void **state)
 {
     (void)state;
-    X509 *certs[] = {p.ca,    p.inter,      p.leaf,  p.expired,     p.revoked,
-                     p.cn_only, p.san_and_cn, p.small, p.client_only, p.self_signed,
-                     p.sha1};
+    X509 *certs[] = {p.ca,         p.inter, p.leaf,        p.expired,     p.revoked, p.cn_only,
+                     p.san_and_cn, p.small, p.client_only, p.self_signed, p.sha1};
     for (size_t i = 0; i < PT_ARRAY_LEN(certs); i++) {
         X509_free(certs[i]);
     }
@@ -214,9 +213,9 @@ static pt_peer_chain *peer_chain(X509 *leaf, bool with_inter)
     lens[0] = (size_t)i2d_X509(leaf, &ders[0]);
     lens[1] = (size_t)i2d_X509(p.inter, &ders[1]);
     pt_peer_chain *chain = NULL;
-    assert_int_equal(pt_peer_chain_parse((const uint8_t *const *)ders, lens, with_inter ? 2 : 1,
-                                         &chain, &err),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_peer_chain_parse((const uint8_t *const *)ders, lens, with_inter ? 2 : 1, &chain, &err),
+        PETREL_OK);
     OPENSSL_free(ders[0]);
     OPENSSL_free(ders[1]);
     return chain;
@@ -292,8 +291,9 @@ static void test_expired(void **state)
     (void)state;
     pt_verify_params vp = server_params("www.example.test");
     expect_fail(p.expired, true, p.ca_pem, &vp, X509_V_ERR_CERT_HAS_EXPIRED,
-                PETREL_ALERT_CERTIFICATE_EXPIRED, "certificate verify failed: certificate has "
-                                                  "expired (notAfter ");
+                PETREL_ALERT_CERTIFICATE_EXPIRED,
+                "certificate verify failed: certificate has "
+                "expired (notAfter ");
 }
 
 static void test_untrusted(void **state)
@@ -381,8 +381,7 @@ static void test_revoked(void **state)
     pt_verify_params vp = server_params("www.example.test");
     vp.flags |= PETREL_VERIFY_CRL_CHECK_LEAF;
     expect_fail(p.revoked, true, p.ca_crl_pem, &vp, X509_V_ERR_CERT_REVOKED,
-                PETREL_ALERT_CERTIFICATE_REVOKED,
-                "certificate verify failed: certificate revoked");
+                PETREL_ALERT_CERTIFICATE_REVOKED, "certificate verify failed: certificate revoked");
     /* The same CRL lets a certificate it does not list through. */
     expect_ok(p.leaf, p.ca_crl_pem, &vp);
     /* Without CRL checking the revoked certificate passes. */
@@ -553,8 +552,7 @@ static void test_store_loading(void **state)
     assert_int_equal(pt_store_crl_count(store), 0);
     free(inter_pem);
     /* A truncated DER certificate. */
-    assert_int_equal(pt_store_load(store, NULL, NULL, der, (size_t)n - 1, &err),
-                     PETREL_ERR_CONFIG);
+    assert_int_equal(pt_store_load(store, NULL, NULL, der, (size_t)n - 1, &err), PETREL_ERR_CONFIG);
     assert_non_null(strstr(err.pub.message, "no certificates or CRLs found in cadata"));
     OPENSSL_free(der);
     pt_store_free(store);
