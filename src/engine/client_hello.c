@@ -118,6 +118,9 @@ static void put_small_exts(petrel_conn *conn, pt_builder *b)
         pt_close(b);
         pt_close(b);
     }
+    pt_put_u16(b, PT_EXT_RECORD_SIZE_LIMIT);
+    pt_put_u16(b, 2);
+    pt_put_u16(b, PT_RECORD_SIZE_LIMIT);
     if (ctx->post_handshake_auth) {
         pt_put_u16(b, PT_EXT_POST_HANDSHAKE_AUTH);
         pt_put_u16(b, 0);
@@ -192,6 +195,28 @@ petrel_status pt_client_hello_send(petrel_conn *conn)
     pt_trace(conn, "offered TLSv1.3 with %zu cipher suites, key share %s%s", ctx->suites13_count,
              pt_group_name(hs->kex_group), ctx->post_handshake_auth ? ", post_handshake_auth" : "");
     pt_set_state(conn, hs->hrr ? PT_ST_C_WAIT_SH_AFTER_HRR : PT_ST_C_WAIT_SH);
+    return PETREL_OK;
+}
+
+/* RFC 8449: the peer's record_size_limit caps the records we send. In
+ * TLS 1.3 the limit counts the inner content type byte. */
+petrel_status pt_record_size_limit_recv(petrel_conn *conn, const pt_exts *x)
+{
+    if (!pt_has_ext(x, PT_X_RECORD_SIZE_LIMIT)) {
+        return PETREL_OK;
+    }
+    pt_span body = x->body[PT_X_RECORD_SIZE_LIMIT];
+    uint16_t limit;
+    if (!pt_get_u16(&body, &limit) || !pt_span_empty(&body)) {
+        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed record_size_limit");
+    }
+    if (limit < 64) {
+        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                        "record_size_limit of %u is below the minimum of 64 (RFC 8449 4)", limit);
+    }
+    size_t fragment = (size_t)limit - 1;
+    conn->rl.max_fragment = fragment < PT_MAX_PLAINTEXT ? fragment : PT_MAX_PLAINTEXT;
+    conn->record_size_limit_seen = true;
     return PETREL_OK;
 }
 
@@ -559,6 +584,7 @@ petrel_status pt_client_hello_recv(petrel_conn *conn, pt_span body, const uint8_
     PT_TRY(ch_server_name(conn, &ch.x));
     PT_TRY(ch_alpn(conn, &ch.x));
     PT_TRY(ch_pha(conn, &ch.x));
+    PT_TRY(pt_record_size_limit_recv(conn, &ch.x));
     if (pt_has_ext(&ch.x, PT_X_EARLY_DATA) && conn->state == PT_ST_S_WAIT_CH_AFTER_HRR) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
                         "early_data offered after HelloRetryRequest (RFC 8446 4.2.10)");

@@ -78,6 +78,7 @@ struct petrel_conn {
     bool key_update_pending; /* we owe the peer a KeyUpdate */
     uint8_t client_random[32]; /* names the connection in the key log */
     bool ccs_seen;
+    bool record_size_limit_seen; /* the peer sent record_size_limit */
     uint32_t rd_epoch; /* bumped on every read-key change */
     uint32_t key_updates_in_row; /* received without application data between */
     uint32_t empty_records_in_row;

@@ -128,6 +128,9 @@ petrel_status pt_tr_hrr_reset(pt_transcript *tr, const pt_algs *algs, pt_error *
 petrel_status pt_tr_hash(const pt_transcript *tr, uint8_t out[PT_MAX_HASH],
                          pt_error *err) PT_MUST_USE;
 
+/* The record_size_limit we announce: the TLS 1.3 maximum (RFC 8449 4). */
+#define PT_RECORD_SIZE_LIMIT (PT_MAX_PLAINTEXT + 1)
+
 #define PT_MAX_PEER_SIGALGS 32
 #define PT_COOKIE_MAX 512
 
@@ -195,6 +198,7 @@ pt_hash_alg pt_suite_hash(uint16_t suite);
 /* --- messages --- */
 
 petrel_status pt_client_hello_send(petrel_conn *conn) PT_MUST_USE;
+petrel_status pt_record_size_limit_recv(petrel_conn *conn, const pt_exts *x) PT_MUST_USE;
 petrel_status pt_client_hello_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,
                                    size_t raw_len) PT_MUST_USE;
 petrel_status pt_server_hello_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,

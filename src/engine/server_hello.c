@@ -116,6 +116,11 @@ static petrel_status send_encrypted_extensions(petrel_conn *conn)
     pt_builder b;
     pt_msg_begin(&b, &msg, PT_HS_ENCRYPTED_EXTENSIONS);
     pt_open(&b, 2);
+    if (conn->record_size_limit_seen) {
+        pt_put_u16(&b, PT_EXT_RECORD_SIZE_LIMIT);
+        pt_put_u16(&b, 2);
+        pt_put_u16(&b, PT_RECORD_SIZE_LIMIT);
+    }
     if (conn->alpn != NULL) {
         size_t n = strlen(conn->alpn);
         pt_put_u16(&b, PT_EXT_ALPN);
@@ -404,7 +409,8 @@ petrel_status pt_ee_recv(petrel_conn *conn, pt_span body, const uint8_t *raw, si
     if (!pt_get_vec16(&body, &exts) || !pt_span_empty(&body)) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed EncryptedExtensions");
     }
-    uint32_t allowed = PT_XBIT(PT_X_SERVER_NAME) | PT_XBIT(PT_X_SUPPORTED_GROUPS);
+    uint32_t allowed = PT_XBIT(PT_X_SERVER_NAME) | PT_XBIT(PT_X_SUPPORTED_GROUPS) |
+                       PT_XBIT(PT_X_RECORD_SIZE_LIMIT);
     if (conn->ctx->alpn_len > 0) {
         allowed |= PT_XBIT(PT_X_ALPN);
     }
@@ -414,6 +420,7 @@ petrel_status pt_ee_recv(petrel_conn *conn, pt_span body, const uint8_t *raw, si
                         "server_name in EncryptedExtensions must be empty");
     }
     PT_TRY(ee_alpn(conn, &x));
+    PT_TRY(pt_record_size_limit_recv(conn, &x));
     PT_TRY(pt_tr_add(&conn->hs->tr, raw, raw_len, &conn->err));
     pt_set_state(conn, PT_ST_C_WAIT_CERT_CR);
     return PETREL_OK;

@@ -251,6 +251,24 @@ static void test_session_tickets_kept(void **state)
     petrel_ctx_free(sctx);
 }
 
+/* RFC 8449: the peer's record_size_limit caps our fragments. */
+static void test_record_size_limit(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_conn *c = petrel_conn_new(cctx, "localhost");
+    static const uint8_t limit64[] = {0, 64};
+    static const uint8_t limit63[] = {0, 63};
+    pt_exts x = {.present = PT_XBIT(PT_X_RECORD_SIZE_LIMIT)};
+    x.body[PT_X_RECORD_SIZE_LIMIT] = pt_span_of(limit64, 2);
+    assert_int_equal(pt_record_size_limit_recv(c, &x), PETREL_OK);
+    assert_int_equal(c->rl.max_fragment, 63);
+    x.body[PT_X_RECORD_SIZE_LIMIT] = pt_span_of(limit63, 2);
+    assert_int_equal(pt_record_size_limit_recv(c, &x), PETREL_ERR_PROTOCOL);
+    assert_int_equal(c->err.pub.alert, PETREL_ALERT_ILLEGAL_PARAMETER);
+    petrel_conn_free(c);
+    petrel_ctx_free(cctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_wrong_hostname_fails),
         cmocka_unit_test(test_automatic_key_update),
         cmocka_unit_test(test_session_tickets_kept),
+        cmocka_unit_test(test_record_size_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
