@@ -131,6 +131,9 @@ petrel_status petrel_conn_feed(petrel_conn *conn, const void *data, size_t len, 
         return PETREL_ERR_MISUSE;
     }
     *consumed = 0;
+    if (conn->failed) {
+        return conn->err.pub.status;
+    }
     if (conn->transport_eof && len > 0) {
         return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1, "bytes fed after end of file");
     }
