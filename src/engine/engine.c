@@ -419,6 +419,18 @@ petrel_status pt_engine_handshake(petrel_conn *conn)
     return conn->handshake_done ? PETREL_OK : PETREL_ERR_WANT_READ;
 }
 
+/* An idle connection waiting for its peer keeps no buffer memory; the
+ * buffers grow again with the next record. */
+static void release_idle_buffers(petrel_conn *conn)
+{
+    pt_buf *bufs[] = {&conn->in, &conn->out, &conn->app, &conn->hsmsg, &conn->hsout};
+    for (size_t i = 0; i < PT_ARRAY_LEN(bufs); i++) {
+        if (bufs[i]->len == 0) {
+            pt_buf_release(bufs[i]);
+        }
+    }
+}
+
 static bool goal_app_data(const petrel_conn *conn)
 {
     return conn->app.len > 0;
@@ -442,6 +454,7 @@ petrel_status pt_engine_read(petrel_conn *conn, uint8_t *buf, size_t cap, size_t
         return pt_fail(&conn->err, PETREL_ERR_ZERO_RETURN, PETREL_ALERT_CLOSE_NOTIFY,
                        "peer closed the connection (close_notify)");
     }
+    release_idle_buffers(conn);
     return PETREL_ERR_WANT_READ;
 }
 
@@ -518,8 +531,11 @@ petrel_status pt_engine_process(petrel_conn *conn)
 {
     PT_TRY(pt_engine_handshake(conn));
     petrel_status st = pump(conn, goal_never);
-    if (st == PETREL_ERR_WANT_READ && !pt_engine_peer_cert_pending(conn)) {
-        return PETREL_OK;
+    if (st == PETREL_ERR_WANT_READ) {
+        release_idle_buffers(conn);
+        if (!pt_engine_peer_cert_pending(conn)) {
+            return PETREL_OK;
+        }
     }
     return st;
 }
