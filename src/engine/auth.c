@@ -203,6 +203,19 @@ petrel_status pt_verify_peer_chain(petrel_conn *conn, pt_peer_chain *chain)
     return st;
 }
 
+/* An empty client Certificate: fatal under CERT_REQUIRED (RFC 8446
+ * 4.4.2.4), else the client stays anonymous and Finished comes next. */
+static petrel_status client_declined(petrel_conn *conn, pt_state next)
+{
+    if (conn->ctx->verify_mode == PETREL_CERT_REQUIRED) {
+        return pt_fault(&conn->err, PETREL_ALERT_CERTIFICATE_REQUIRED,
+                        "client sent no certificate%s, and one is required",
+                        conn->hs == NULL ? " after the handshake" : "");
+    }
+    pt_set_state(conn, next);
+    return PETREL_OK;
+}
+
 petrel_status pt_certificate_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,
                                   size_t raw_len)
 {
@@ -219,12 +232,7 @@ petrel_status pt_certificate_recv(petrel_conn *conn, pt_span body, const uint8_t
             return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
                             "server sent an empty Certificate (RFC 8446 4.4.2.4)");
         }
-        if (conn->ctx->verify_mode == PETREL_CERT_REQUIRED) {
-            return pt_fault(&conn->err, PETREL_ALERT_CERTIFICATE_REQUIRED,
-                            "client sent no certificate, and one is required");
-        }
-        pt_set_state(conn, PT_ST_S_WAIT_FINISHED);
-        return PETREL_OK;
+        return client_declined(conn, PT_ST_S_WAIT_FINISHED);
     }
     PT_TRY(pt_verify_peer_chain(conn, hs->chain));
     pt_set_state(conn, conn->role == PETREL_CLIENT ? PT_ST_C_WAIT_CV : PT_ST_S_WAIT_CV);
@@ -472,13 +480,7 @@ petrel_status pt_pha_certificate_recv(petrel_conn *conn, pt_span body, const uin
     }
     PT_TRY(add_received(conn, &pha->tr, raw, raw_len));
     if (pha->chain == NULL) {
-        if (conn->ctx->verify_mode == PETREL_CERT_REQUIRED) {
-            return pt_fault(&conn->err, PETREL_ALERT_CERTIFICATE_REQUIRED,
-                            "client declined the post-handshake certificate request, and a "
-                            "certificate is required");
-        }
-        pt_set_state(conn, PT_ST_PHA_WAIT_FINISHED);
-        return PETREL_OK;
+        return client_declined(conn, PT_ST_PHA_WAIT_FINISHED);
     }
     PT_TRY(pt_verify_peer_chain(conn, pha->chain));
     pt_set_state(conn, PT_ST_PHA_WAIT_CV);

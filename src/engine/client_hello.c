@@ -522,14 +522,7 @@ static petrel_status ch_alpn(petrel_conn *conn, const pt_exts *x)
     pt_span ours = pt_span_of(ctx->alpn, ctx->alpn_len);
     while (pt_get_vec8(&ours, &n)) {
         if (alpn_list_has(list, n.p, n.len)) {
-            pt_free(conn->alpn);
-            conn->alpn = pt_malloc(n.len + 1);
-            if (conn->alpn == NULL) {
-                return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1, "out of memory");
-            }
-            memcpy(conn->alpn, n.p, n.len);
-            conn->alpn[n.len] = '\0';
-            return PETREL_OK;
+            return pt_set_alpn(conn, n);
         }
     }
     return pt_fault(&conn->err, PETREL_ALERT_NO_APPLICATION_PROTOCOL,

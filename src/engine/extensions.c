@@ -4,6 +4,8 @@
  *   struct { ExtensionType extension_type; opaque extension_data<0..2^16-1>; }
  *   Extension;  Extension extensions<0..2^16-1>;
  */
+#include <string.h>
+
 #include "engine/internal.h"
 
 #define PT_MAX_EXTENSIONS 64
@@ -140,4 +142,17 @@ void pt_put_sigalgs_ext(petrel_conn *conn, pt_builder *b)
     }
     pt_close(b);
     pt_close(b);
+}
+
+petrel_status pt_set_alpn(petrel_conn *conn, pt_span name)
+{
+    char *copy = pt_malloc(name.len + 1);
+    if (copy == NULL) {
+        return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1, "out of memory");
+    }
+    memcpy(copy, name.p, name.len);
+    copy[name.len] = '\0';
+    pt_free(conn->alpn);
+    conn->alpn = copy;
+    return PETREL_OK;
 }

@@ -244,6 +244,8 @@ petrel_status pt_client_auth_answer(petrel_conn *conn, pt_span context, pt_span 
 petrel_status pt_certificate_parse(petrel_conn *conn, pt_span body, pt_span *context,
                                    pt_peer_chain **out) PT_MUST_USE;
 petrel_status pt_verify_peer_chain(petrel_conn *conn, pt_peer_chain *chain) PT_MUST_USE;
+/* Records the negotiated application protocol. */
+petrel_status pt_set_alpn(petrel_conn *conn, pt_span name) PT_MUST_USE;
 /* The signature algorithms we accept, as a list for our extensions. */
 size_t pt_our_sigalgs(const petrel_conn *conn, uint16_t *out, size_t cap);
 void pt_put_sigalgs_ext(petrel_conn *conn, pt_builder *b);

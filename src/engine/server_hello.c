@@ -387,13 +387,7 @@ static petrel_status ee_alpn(petrel_conn *conn, const pt_exts *x)
     pt_span n;
     while (pt_get_vec8(&ours, &n)) {
         if (n.len == name.len && memcmp(n.p, name.p, n.len) == 0) {
-            conn->alpn = pt_malloc(n.len + 1);
-            if (conn->alpn == NULL) {
-                return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1, "out of memory");
-            }
-            memcpy(conn->alpn, n.p, n.len);
-            conn->alpn[n.len] = '\0';
-            return PETREL_OK;
+            return pt_set_alpn(conn, n);
         }
     }
     return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
