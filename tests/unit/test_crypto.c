@@ -118,6 +118,16 @@ static void test_hmac(void **state)
                "8e2240ca5e69e2c78b3239ecfab21649");
 }
 
+/* An empty key is zero-padded like any short key. */
+static void test_hmac_empty_key(void **state)
+{
+    (void)state;
+    pt_error err;
+    uint8_t out[PT_MAX_HASH];
+    assert_int_equal(pt_hmac(algs, PT_SHA256, NULL, 0, "", 0, out, &err), PETREL_OK);
+    assert_hex(out, 32, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 /* RFC 5869 A.1 (test case 1). */
 static void test_hkdf_rfc5869(void **state)
 {
@@ -892,6 +902,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_peek_copy),
         cmocka_unit_test(test_hmac),
+        cmocka_unit_test(test_hmac_empty_key),
         cmocka_unit_test(test_hkdf_rfc5869),
         cmocka_unit_test(test_hkdf_label_limits),
         cmocka_unit_test(test_tls12_prf),
