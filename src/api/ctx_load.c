@@ -9,10 +9,35 @@
 
 #include "api/ctx_internal.h"
 
+/* Bits of security each OpenSSL security level asks of a key. */
+static int level_bits(int level)
+{
+    static const int bits[] = {0, 80, 112, 128, 192, 256};
+    return level >= 0 && level < (int)PT_ARRAY_LEN(bits) ? bits[level] : 256;
+}
+
+/* As OpenSSL does when a certificate is set, our own key is held to the
+ * security level in force when it is loaded. */
+static petrel_status check_key_strength(petrel_ctx *ctx, const pt_credential *cred)
+{
+    int have = pt_credential_security_bits(cred);
+    int need = level_bits(ctx->security_level);
+    if (have < need) {
+        return pt_fail(&ctx->err, PETREL_ERR_CONFIG, -1,
+                       "the certificate's key is too weak: %d bits of security, security level "
+                       "%d needs %d (use a stronger key or lower the security level first)",
+                       have, ctx->security_level, need);
+    }
+    return PETREL_OK;
+}
+
 /* Installs a freshly loaded credential, or reports why loading failed. The
  * previous credential stays in place on failure. */
 static petrel_status install_credential(petrel_ctx *ctx, petrel_status st, pt_credential *cred)
 {
+    if (st == PETREL_OK) {
+        st = check_key_strength(ctx, cred);
+    }
     if (st != PETREL_OK) {
         pt_credential_free(cred);
         return st;

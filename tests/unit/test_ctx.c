@@ -420,6 +420,23 @@ static void test_load_cert_chain_mismatched_key(void **state)
     petrel_ctx_free(ctx);
 }
 
+static void test_load_cert_chain_weak_key(void **state)
+{
+    (void)state;
+    petrel_ctx *ctx = server_ctx();
+    assert_int_equal(
+        petrel_ctx_load_cert_chain(ctx, pki("rsa1024-chain.pem"), pki("rsa1024.key"), NULL, NULL),
+        PETREL_ERR_CONFIG);
+    assert_error(ctx, PETREL_ERR_CONFIG, "80 bits of security, security level 2 needs 112");
+    assert_null(ctx->cred);
+    assert_int_equal(petrel_ctx_set_security_level(ctx, 1), PETREL_OK);
+    assert_int_equal(
+        petrel_ctx_load_cert_chain(ctx, pki("rsa1024-chain.pem"), pki("rsa1024.key"), NULL, NULL),
+        PETREL_OK);
+    assert_non_null(ctx->cred);
+    petrel_ctx_free(ctx);
+}
+
 static void test_load_verify_locations(void **state)
 {
     (void)state;
@@ -667,6 +684,7 @@ int main(void)
         cmocka_unit_test(test_alpn),
         cmocka_unit_test(test_load_cert_chain_missing_file),
         cmocka_unit_test(test_load_cert_chain_mismatched_key),
+        cmocka_unit_test(test_load_cert_chain_weak_key),
         cmocka_unit_test(test_load_verify_locations),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_check_hostname_requires_server_hostname),
