@@ -28,7 +28,7 @@
 typedef struct pki {
     EVP_PKEY *ca_key, *inter_key, *leaf_key, *small_key;
     X509 *ca, *inter, *leaf, *expired, *revoked, *cn_only, *san_and_cn, *small, *client_only;
-    X509 *self_signed, *sha1;
+    X509 *self_signed, *sha1, *no_akid;
     X509_CRL *crl;
     char *ca_pem;     /* the root alone */
     char *ca_crl_pem; /* the root and the intermediate's CRL */
@@ -167,6 +167,12 @@ static int make_pki(void **state)
     p.client_only = issue(&client, p.leaf_key, p.inter, p.inter_key);
     p.self_signed = issue(&self, p.leaf_key, NULL, NULL);
     p.sha1 = issue(&sha1, p.leaf_key, p.inter, p.inter_key);
+    /* The same leaf without an authority key identifier, which only
+     * strict checking (RFC 5280 4.2.1.1) refuses. */
+    p.no_akid = issue(&leaf, p.leaf_key, p.inter, p.inter_key);
+    int akid_at = X509_get_ext_by_NID(p.no_akid, NID_authority_key_identifier, -1);
+    X509_EXTENSION_free(X509_delete_ext(p.no_akid, akid_at));
+    assert_true(X509_sign(p.no_akid, p.inter_key, EVP_sha256()) > 0);
     p.crl = make_crl(p.inter, p.inter_key, REVOKED_SERIAL);
     p.ca_pem = pem_text(p.ca, NULL);
     p.ca_crl_pem = pem_text(p.ca, p.crl);
@@ -177,7 +183,7 @@ static int free_pki(void **state)
 {
     (void)state;
     X509 *certs[] = {p.ca,         p.inter, p.leaf,        p.expired,     p.revoked, p.cn_only,
-                     p.san_and_cn, p.small, p.client_only, p.self_signed, p.sha1};
+                     p.san_and_cn, p.small, p.client_only, p.self_signed, p.sha1,    p.no_akid};
     for (size_t i = 0; i < PT_ARRAY_LEN(certs); i++) {
         X509_free(certs[i]);
     }
@@ -417,6 +423,18 @@ static void test_small_key(void **state)
     expect_ok(p.small, p.ca_pem, &vp);
 }
 
+/* PETREL_VERIFY_X509_STRICT reaches X509_verify_cert. */
+static void test_strict(void **state)
+{
+    (void)state;
+    pt_verify_params vp = server_params("www.example.test");
+    expect_ok(p.no_akid, p.ca_pem, &vp);
+    vp.flags |= PETREL_VERIFY_X509_STRICT;
+    expect_ok(p.leaf, p.ca_pem, &vp);
+    expect_fail(p.no_akid, true, p.ca_pem, &vp, X509_V_ERR_MISSING_AUTHORITY_KEY_IDENTIFIER,
+                PETREL_ALERT_BAD_CERTIFICATE, "Missing Authority Key Identifier");
+}
+
 /* A SHA-1 signature rates below 80 bits: refused from level 1 up. */
 static void test_weak_digest(void **state)
 {
@@ -613,23 +631,15 @@ static void test_store_directory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ok),
-        cmocka_unit_test(test_expired),
-        cmocka_unit_test(test_untrusted),
-        cmocka_unit_test(test_partial_chain),
-        cmocka_unit_test(test_wrong_host),
-        cmocka_unit_test(test_ip_san),
-        cmocka_unit_test(test_cn_fallback),
-        cmocka_unit_test(test_revoked),
-        cmocka_unit_test(test_missing_crl),
-        cmocka_unit_test(test_small_key),
-        cmocka_unit_test(test_weak_digest),
-        cmocka_unit_test(test_purpose),
-        cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_chain_info),
-        cmocka_unit_test(test_store_loading),
-        cmocka_unit_test(test_store_errors),
-        cmocka_unit_test(test_store_directory),
+        cmocka_unit_test(test_ok),           cmocka_unit_test(test_expired),
+        cmocka_unit_test(test_untrusted),    cmocka_unit_test(test_partial_chain),
+        cmocka_unit_test(test_wrong_host),   cmocka_unit_test(test_ip_san),
+        cmocka_unit_test(test_cn_fallback),  cmocka_unit_test(test_revoked),
+        cmocka_unit_test(test_missing_crl),  cmocka_unit_test(test_small_key),
+        cmocka_unit_test(test_weak_digest),  cmocka_unit_test(test_strict),
+        cmocka_unit_test(test_purpose),      cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_chain_info),   cmocka_unit_test(test_store_loading),
+        cmocka_unit_test(test_store_errors), cmocka_unit_test(test_store_directory),
     };
     return cmocka_run_group_tests(tests, make_pki, free_pki);
 }
