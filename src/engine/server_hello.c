@@ -219,6 +219,12 @@ static petrel_status parse_sh(petrel_conn *conn, pt_span body, pt_sh *sh)
                         "server selected version 0x%04x, which the client did not offer",
                         version);
     }
+    /* RFC 8446 4.1.3: legacy_version stays 0x0303 in TLS 1.3. */
+    if (legacy_version != 0x0303) {
+        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                        "ServerHello legacy_version is 0x%04x, not 0x0303 (RFC 8446 4.1.3)",
+                        legacy_version);
+    }
     if (sid.len != hs->session_id_len || memcmp(sid.p, hs->session_id, sid.len) != 0) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
                         "ServerHello does not echo the session id (RFC 8446 4.1.3)");
