@@ -229,33 +229,57 @@ static petrel_status handle_alert(petrel_conn *conn, const pt_record *rec)
     return PETREL_ERR_PEER_ALERT;
 }
 
+/* Bytes still missing from the message at the front of conn->hsmsg: the
+ * rest of its 4-byte header, then the rest of its body. */
+static petrel_status hs_missing(petrel_conn *conn, size_t *missing)
+{
+    const uint8_t *p = conn->hsmsg.data;
+    size_t limit = conn->ctx->limits.max_handshake_message;
+    if (conn->hsmsg.len < 4) {
+        *missing = 4 - conn->hsmsg.len;
+        return PETREL_OK;
+    }
+    size_t body_len = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+    if (body_len > limit) {
+        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                        "%s of %zu bytes exceeds the %zu-byte handshake message limit",
+                        pt_hs_type_name(p[0]), body_len, limit);
+    }
+    *missing = 4 + body_len - conn->hsmsg.len;
+    return PETREL_OK;
+}
+
+/* A record may hold several messages and parts of others; only the message
+ * being assembled is buffered, so the buffer holds one message at most. */
 static petrel_status handle_handshake_bytes(petrel_conn *conn, const pt_record *rec)
 {
     if (rec->len == 0) {
         return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
                         "zero-length handshake record (RFC 8446 5.1)");
     }
-    size_t limit = conn->ctx->limits.max_handshake_message;
-    if (!pt_buf_append(&conn->hsmsg, rec->data, rec->len)) {
-        return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
-                        "handshake data exceeds the %zu-byte buffer", conn->hsmsg.max);
-    }
-    while (conn->hsmsg.len >= 4) {
+    const uint8_t *data = rec->data;
+    size_t left = rec->len;
+    while (left > 0) {
+        size_t missing;
+        PT_TRY(hs_missing(conn, &missing));
+        size_t take = missing < left ? missing : left;
+        if (!pt_buf_append(&conn->hsmsg, data, take)) {
+            return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1,
+                           "out of memory for a handshake message");
+        }
+        data += take;
+        left -= take;
+        PT_TRY(hs_missing(conn, &missing));
+        if (missing > 0) {
+            continue;
+        }
         const uint8_t *p = conn->hsmsg.data;
-        size_t body_len = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
-        if (body_len > limit) {
-            return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                            "%s of %zu bytes exceeds the %zu-byte handshake message limit",
-                            pt_hs_type_name(p[0]), body_len, limit);
-        }
-        if (conn->hsmsg.len < 4 + body_len) {
-            break;
-        }
+        size_t len = conn->hsmsg.len;
         uint32_t epoch = conn->rd_epoch;
-        PT_TRY(pt_dispatch(conn, p[0], pt_span_of(p + 4, body_len), p, 4 + body_len));
+        PT_TRY(pt_dispatch(conn, p[0], pt_span_of(p + 4, len - 4), p, len));
         PT_TRY(pt_flush_handshake(conn));
-        pt_buf_consume(&conn->hsmsg, 4 + body_len);
-        if (conn->rd_epoch != epoch && conn->hsmsg.len != 0) {
+        pt_buf_consume(&conn->hsmsg, len);
+        if (conn->rd_epoch != epoch && left != 0) {
             return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
                             "handshake data continues across a key change (RFC 8446 5.1)");
         }
