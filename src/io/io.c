@@ -101,25 +101,43 @@ static petrel_status eof_failure(petrel_conn *conn)
 /* One engine operation, repeated over the socket until it completes. */
 typedef petrel_status (*engine_op)(petrel_conn *conn, void *arg);
 
+/* Sends what the socket takes now; only a socket error is a failure, since
+ * output that has to wait must not stop input from being read (two peers
+ * that both insist on writing first would wait for each other forever). */
+static petrel_status try_flush(petrel_conn *conn, petrel_status *flushed)
+{
+    *flushed = flush_out(conn);
+    return *flushed == PETREL_ERR_WANT_WRITE ? PETREL_OK : *flushed;
+}
+
 /* Runs op until it stops asking for input. The result is op's, except that
  * output still queued turns OK into WANT_WRITE unless keep_ok says the
- * caller has already been handed something (data read) it must not lose. */
+ * caller has already been handed something (data read) it must not lose,
+ * and input that would block turns into WANT_WRITE while output waits, so
+ * that the caller polls for the direction that unblocks the peer. */
 static petrel_status drive(petrel_conn *conn, engine_op op, void *arg, const bool *keep_ok)
 {
+    petrel_status flushed = PETREL_OK;
     for (;;) {
-        PT_TRY(flush_out(conn));
+        PT_TRY(try_flush(conn, &flushed));
         bool had_eof = conn->transport_eof;
         petrel_status st = op(conn, arg);
-        petrel_status fl = flush_out(conn);
+        petrel_status fl = try_flush(conn, &flushed);
+        if (fl != PETREL_OK && (st == PETREL_OK || st == PETREL_ERR_WANT_READ)) {
+            return fl;
+        }
         if (st != PETREL_ERR_WANT_READ) {
             bool ok_anyway = keep_ok != NULL && *keep_ok;
-            return st == PETREL_OK && fl != PETREL_OK && !ok_anyway ? fl : st;
+            return st == PETREL_OK && flushed != PETREL_OK && !ok_anyway ? flushed : st;
         }
-        PT_TRY(fl);
         if (had_eof) {
             return eof_failure(conn);
         }
-        PT_TRY(fill_in(conn));
+        petrel_status in = fill_in(conn);
+        if (in == PETREL_ERR_WANT_READ && flushed == PETREL_ERR_WANT_WRITE) {
+            return PETREL_ERR_WANT_WRITE;
+        }
+        PT_TRY(in);
     }
 }
 
