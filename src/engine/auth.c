@@ -271,6 +271,7 @@ static petrel_status check_cert_verify(petrel_conn *conn, pt_span body, pt_peer_
     uint8_t hash[PT_MAX_HASH];
     uint8_t content[PT_CV_CONTENT_MAX];
     size_t content_len;
+    PT_TRY(pt_peer_check_sigalg(chain, sigalg, true, conn->ctx->security_level, &conn->err));
     PT_TRY(pt_current_hash(conn, post, hash));
     PT_TRY(pt_cert_verify_content(conn, conn->role == PETREL_CLIENT, hash, content,
                                   &content_len));
