@@ -92,6 +92,11 @@ typedef struct pt_certinfo_cache {
     size_t ip_count;
 } pt_certinfo_cache;
 
+/* Parses one DER certificate (exactly, no trailing bytes), sharing the
+ * parsed object with earlier identical certificates. NULL when it does not
+ * parse. The caller owns one reference. */
+X509 *pt_cert_cache_parse(const uint8_t *der, size_t len);
+
 struct pt_peer_chain {
     X509 **certs;  /* leaf first */
     uint8_t **der; /* each certificate as received */

@@ -37,12 +37,10 @@ static pt_peer_chain *chain_alloc(size_t count)
 static petrel_status chain_add(pt_peer_chain *chain, size_t i, const uint8_t *der, size_t len,
                                pt_error *err)
 {
-    const uint8_t *p = der;
-    X509 *x = len <= LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
     /* Each CertificateEntry holds exactly one DER certificate
      * (RFC 8446 4.4.2), so trailing bytes are refused too. */
-    if (x == NULL || p != der + len) {
-        X509_free(x);
+    X509 *x = pt_cert_cache_parse(der, len);
+    if (x == NULL) {
         return pt_ossl_fail(err, PETREL_ERR_PROTOCOL, PETREL_ALERT_BAD_CERTIFICATE,
                             "certificate %zu of the peer's chain does not parse", i);
     }
