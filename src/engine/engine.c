@@ -260,7 +260,7 @@ static petrel_status handle_handshake_bytes(petrel_conn *conn, const pt_record *
     const uint8_t *data = rec->data;
     size_t left = rec->len;
     while (left > 0) {
-        size_t missing;
+        size_t missing = 0;
         PT_TRY(hs_missing(conn, &missing));
         size_t take = missing < left ? missing : left;
         if (!pt_buf_append(&conn->hsmsg, data, take)) {

@@ -74,16 +74,7 @@ void pt_keylog(petrel_conn *conn, const char *label, const uint8_t *secret)
         line[n++] = hex[secret[i] & 15];
     }
     line[n] = '\0';
-    if (ctx->keylog_cb != NULL) {
-        ctx->keylog_cb(conn, line, ctx->keylog_userdata);
-    }
-    if (ctx->keylog_path != NULL) {
-        FILE *f = fopen(ctx->keylog_path, "a");
-        if (f != NULL) {
-            fprintf(f, "%s\n", line);
-            fclose(f);
-        }
-    }
+    pt_ctx_keylog(ctx, conn, line);
     pt_wipe(line, sizeof(line));
 }
 
