@@ -1,0 +1,57 @@
+/*
+ * bench_run.h - the sections of a benchmark run and the report they write.
+ */
+#ifndef PETREL_BENCH_RUN_H
+#define PETREL_BENCH_RUN_H
+
+#include "bench.h"
+#include "bench_floor.h"
+
+#define BENCH_MAX_REPS 32
+
+typedef struct bench_params {
+    bool quick;
+    const char *pki_dir;
+    int reps;              /* interleaved repetitions of every batch */
+    int hs_batch;          /* handshakes per batch */
+    int pha_batch;         /* post-handshake rounds per batch */
+    size_t bulk_big;       /* bytes per batch with 1 MiB writes */
+    size_t bulk_small;     /* bytes per batch with 1 KiB writes */
+    int mem_peak_pairs;    /* handshakes whose peak is measured */
+    int mem_idle_pairs;    /* connections held at once for the idle figure */
+    int rss_pairs;         /* connections held at once for the RSS slope */
+    int thread_hs;         /* handshakes per thread per batch */
+    int floor_iter;        /* samples of each crypto-only operation */
+} bench_params;
+
+/* The two libraries in the order A, B of every interleaved repetition. */
+extern const bench_impl *const bench_impls[2];
+
+/* A case with the run's PKI and defaults filled in. */
+bench_case bench_case_make(const bench_params *bp, const char *server_leaf,
+                           const char *client_leaf, const char *suite);
+
+/* Each section prints its table; all return 0 or -1. */
+int bench_sanity(const bench_params *bp);
+int bench_handshakes(const bench_params *bp, const bench_floor *floor);
+int bench_pha(const bench_params *bp, const bench_floor *floor);
+int bench_bulk(const bench_params *bp);
+int bench_memory(const bench_params *bp);
+int bench_threads(const bench_params *bp);
+
+/* ---- report (report.c) ---- */
+
+void report_title(const char *title);
+void report_columns(const char *unit, bool with_floor);
+/* One row: medians and ranges for both libraries, the speed ratio
+ * (OpenSSL/Petrel for times, Petrel/OpenSSL for rates), optional floors
+ * (NULL: none; [0] on pre-parsed certificates, [1] parsing them too) and
+ * the target ratio of the issue (0: none). */
+void report_row(const char *label, const char *side, bench_stat petrel, bench_stat openssl,
+                bool rate, const double *floor, double target);
+void report_na(const char *label, const char *why);
+/* Records a target for the closing summary. */
+void report_target(const char *what, double measured, double target, const char *unit);
+void report_summary(void);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * lib_openssl.c - the reference driver: OpenSSL's libssl, a client and a
+ * server joined by a BIO pair. The BIO pair is the transport: it is made
+ * and its ring buffers are allocated before any timed call, and it is
+ * freed after the SSL objects, so neither its time nor its memory is
+ * charged to a side (Petrel's transport buffers are the benchmark's too).
+ *
+ * Settings that match Petrel's: TLS 1.3 only, one suite, X25519 only,
+ * security level 2, the client verifies the chain and the hostname, no
+ * session tickets (Petrel's server sends none), no session cache.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "bench.h"
+
+#define READ_CAP (16 * 1024)
+
+typedef struct os_env {
+    SSL_CTX *cctx;
+    SSL_CTX *sctx;
+    size_t cap;
+} os_env;
+
+typedef struct os_pair {
+    SSL *c;
+    SSL *s;
+    BIO *cb; /* the client's end of the BIO pair */
+    BIO *sb;
+    uint8_t rbuf[READ_CAP];
+} os_pair;
+
+static bool ossl_fail(const char *what)
+{
+    char msg[256];
+    unsigned long e = ERR_get_error();
+    ERR_error_string_n(e, msg, sizeof(msg));
+    fprintf(stderr, "openssl: %s: %s\n", what, e != 0 ? msg : "failed");
+    ERR_clear_error();
+    return false;
+}
+
+static bool load_chain(SSL_CTX *ctx, const char *dir, const char *leaf)
+{
+    char chain[256];
+    char key[256];
+    char name[64];
+    snprintf(name, sizeof(name), "%s-chain.pem", leaf);
+    bench_pki_path(chain, sizeof(chain), dir, name);
+    snprintf(name, sizeof(name), "%s.key", leaf);
+    bench_pki_path(key, sizeof(key), dir, name);
+    if (SSL_CTX_use_certificate_chain_file(ctx, chain) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        return ossl_fail("load chain");
+    }
+    return true;
+}
+
+static bool common_setup(SSL_CTX *ctx, const bench_case *bc)
+{
+    char ca[256];
+    bench_pki_path(ca, sizeof(ca), bc->pki_dir, "ca.pem");
+    SSL_CTX_set_security_level(ctx, 2);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1 ||
+        SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+        SSL_CTX_set_ciphersuites(ctx, bc->suite) != 1 ||
+        SSL_CTX_set1_groups_list(ctx, "X25519") != 1) {
+        return ossl_fail("settings");
+    }
+    return true;
+}
+
+static bool client_setup(SSL_CTX *ctx, const bench_case *bc)
+{
+    if (!common_setup(ctx, bc)) {
+        return false;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (bc->pha) {
+        SSL_CTX_set_post_handshake_auth(ctx, 1);
+    }
+    return bc->client_leaf == NULL || load_chain(ctx, bc->pki_dir, bc->client_leaf);
+}
+
+static bool server_setup(SSL_CTX *ctx, const bench_case *bc)
+{
+    if (!common_setup(ctx, bc) || !load_chain(ctx, bc->pki_dir, bc->server_leaf)) {
+        return false;
+    }
+    if (SSL_CTX_set_num_tickets(ctx, 0) != 1) {
+        return ossl_fail("num_tickets");
+    }
+    int mode = SSL_VERIFY_NONE;
+    if (bc->client_auth) {
+        mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    } else if (bc->pha) {
+        mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_POST_HANDSHAKE;
+    }
+    SSL_CTX_set_verify(ctx, mode, NULL);
+    return true;
+}
+
+static void os_env_free(void *envp)
+{
+    os_env *env = envp;
+    if (env != NULL) {
+        SSL_CTX_free(env->cctx);
+        SSL_CTX_free(env->sctx);
+        free(env);
+    }
+}
+
+static void *os_env_new(const bench_case *bc)
+{
+    os_env *env = calloc(1, sizeof(*env));
+    if (env == NULL) {
+        return NULL;
+    }
+    env->cap = bc->transport_cap;
+    env->cctx = SSL_CTX_new(TLS_client_method());
+    env->sctx = SSL_CTX_new(TLS_server_method());
+    if (env->cctx == NULL || env->sctx == NULL || !client_setup(env->cctx, bc) ||
+        !server_setup(env->sctx, bc)) {
+        ossl_fail("SSL_CTX_new");
+        os_env_free(env);
+        return NULL;
+    }
+    return env;
+}
+
+static void os_pair_free(void *pp)
+{
+    os_pair *p = pp;
+    if (p == NULL) {
+        return;
+    }
+    ON_SIDE(SIDE_CLIENT, SSL_free(p->c));
+    ON_SIDE(SIDE_SERVER, SSL_free(p->s));
+    BIO_free(p->cb);
+    BIO_free(p->sb);
+    free(p);
+}
+
+/* A BIO pair whose ring buffers exist already, so that no side pays for them. */
+static bool transport_new(os_pair *p, size_t cap)
+{
+    if (BIO_new_bio_pair(&p->cb, cap, &p->sb, cap) != 1) {
+        return ossl_fail("BIO_new_bio_pair");
+    }
+    uint8_t byte = 0;
+    if (BIO_write(p->cb, "x", 1) != 1 || BIO_read(p->sb, &byte, 1) != 1 ||
+        BIO_write(p->sb, "x", 1) != 1 || BIO_read(p->cb, &byte, 1) != 1) {
+        return ossl_fail("BIO pair warm-up");
+    }
+    /* SSL_set_bio takes one reference; the pair keeps its own until freed. */
+    BIO_up_ref(p->cb);
+    BIO_up_ref(p->sb);
+    return true;
+}
+
+static void *os_pair_new(void *envp, const char *host)
+{
+    os_env *env = envp;
+    os_pair *p = calloc(1, sizeof(*p));
+    if (p == NULL || !transport_new(p, env->cap)) {
+        free(p);
+        return NULL;
+    }
+    bool ok = false;
+    ON_SIDE(SIDE_CLIENT, {
+        p->c = SSL_new(env->cctx);
+        ok = p->c != NULL && SSL_set_tlsext_host_name(p->c, host) == 1 &&
+             SSL_set1_host(p->c, host) == 1;
+        if (ok) {
+            SSL_set_bio(p->c, p->cb, p->cb);
+            SSL_set_connect_state(p->c);
+        }
+    });
+    ON_SIDE(SIDE_SERVER, {
+        p->s = SSL_new(env->sctx);
+        if (p->s != NULL) {
+            SSL_set_bio(p->s, p->sb, p->sb);
+            SSL_set_accept_state(p->s);
+        }
+    });
+    if (!ok || p->s == NULL) {
+        ossl_fail("SSL_new");
+        os_pair_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* 1 when done, 0 when it wants input, -1 on failure. */
+static int step(SSL *ssl, int ret, const char *who)
+{
+    if (ret == 1) {
+        return 1;
+    }
+    int err = SSL_get_error(ssl, ret);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        return 0;
+    }
+    char what[96];
+    snprintf(what, sizeof(what), "%s (SSL_get_error %d, verify %ld)", who, err,
+             SSL_get_verify_result(ssl));
+    ossl_fail(what);
+    return -1;
+}
+
+static int os_handshake(void *pp)
+{
+    os_pair *p = pp;
+    int cs = 0;
+    int ss = 0;
+    for (int i = 0; i < 20 && (cs == 0 || ss == 0); i++) {
+        int r;
+        if (cs == 0) {
+            ON_SIDE(SIDE_CLIENT, r = SSL_do_handshake(p->c));
+            cs = step(p->c, r, "client handshake");
+        }
+        if (ss == 0 && cs >= 0) {
+            ON_SIDE(SIDE_SERVER, r = SSL_do_handshake(p->s));
+            ss = step(p->s, r, "server handshake");
+        }
+        if (cs < 0 || ss < 0) {
+            return -1;
+        }
+    }
+    return cs == 1 && ss == 1 ? 0 : -1;
+}
+
+static int os_pha_round(void *pp)
+{
+    os_pair *p = pp;
+    int r = 0;
+    ON_SIDE(SIDE_SERVER, {
+        r = SSL_verify_client_post_handshake(p->s);
+        if (r == 1) {
+            r = SSL_do_handshake(p->s);
+        }
+    });
+    if (r != 1) {
+        return ossl_fail("SSL_verify_client_post_handshake"), -1;
+    }
+    size_t n = 0;
+    ON_SIDE(SIDE_CLIENT, r = SSL_read_ex(p->c, p->rbuf, READ_CAP, &n));
+    if (r != 1 && step(p->c, r, "client answer") < 0) {
+        return -1;
+    }
+    ON_SIDE(SIDE_SERVER, r = SSL_read_ex(p->s, p->rbuf, READ_CAP, &n));
+    if (r != 1 && step(p->s, r, "server check") < 0) {
+        return -1;
+    }
+    if (SSL_get0_peer_certificate(p->s) == NULL || SSL_get_verify_result(p->s) != X509_V_OK) {
+        fprintf(stderr, "openssl: post-handshake authentication left no verified client\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int drain(os_pair *p, size_t *received)
+{
+    for (;;) {
+        size_t n = 0;
+        int r;
+        ON_SIDE(SIDE_SERVER, r = SSL_read_ex(p->s, p->rbuf, READ_CAP, &n));
+        if (r != 1) {
+            return step(p->s, r, "read") < 0 ? -1 : 0;
+        }
+        *received += n;
+    }
+}
+
+static int send_one(os_pair *p, const uint8_t *data, size_t len)
+{
+    bool sent = false;
+    size_t received = 0;
+    for (int guard = 0; received < len; guard++) {
+        if (!sent) {
+            size_t n = 0;
+            int r;
+            ON_SIDE(SIDE_CLIENT, r = SSL_write_ex(p->c, data, len, &n));
+            if (r != 1 && step(p->c, r, "write") < 0) {
+                return -1;
+            }
+            sent = r == 1;
+        }
+        if (drain(p, &received) != 0) {
+            return -1;
+        }
+        if (guard > 100000) {
+            fprintf(stderr, "openssl: transfer stalled at %zu of %zu\n", received, len);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int os_transfer(void *pp, const uint8_t *data, size_t len, size_t wsize)
+{
+    for (size_t off = 0; off < len; off += wsize) {
+        size_t n = len - off < wsize ? len - off : wsize;
+        if (send_one(pp, data + off, n) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void os_describe(void *pp, char *out, size_t cap)
+{
+    os_pair *p = pp;
+    int nid = 0;
+    SSL_get_peer_signature_type_nid(p->c, &nid);
+    int md = 0;
+    SSL_get_peer_signature_nid(p->c, &md);
+    STACK_OF(X509) *chain = SSL_get0_verified_chain(p->c);
+    snprintf(out, cap, "%s %s %s, server signs %s+%s, client verified chain %d (result %ld)%s",
+             SSL_get_version(p->c), SSL_CIPHER_standard_name(SSL_get_current_cipher(p->c)),
+             OBJ_nid2sn(SSL_get_negotiated_group(p->c)), OBJ_nid2sn(nid), OBJ_nid2sn(md),
+             chain != NULL ? sk_X509_num(chain) : 0, SSL_get_verify_result(p->c),
+             SSL_get0_peer_certificate(p->s) != NULL ? ", server verified the client" : "");
+}
+
+const bench_impl bench_openssl = {
+    .name = "OpenSSL",
+    .env_new = os_env_new,
+    .env_free = os_env_free,
+    .pair_new = os_pair_new,
+    .handshake = os_handshake,
+    .pha_round = os_pha_round,
+    .transfer = os_transfer,
+    .pair_free = os_pair_free,
+    .describe = os_describe,
+};

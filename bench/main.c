@@ -1,0 +1,296 @@
+/*
+ * main.c - petrel-bench: Petrel against OpenSSL's libssl in one process.
+ *
+ *   petrel-bench [--quick] [--reps N] [--only LIST] [--pki DIR]
+ *   petrel-bench --callgrind KIND --lib petrel|openssl --side client|server [-n N]
+ *
+ * The first form runs the comparison (docs/PERFORMANCE.md explains the
+ * method); LIST is a comma-separated subset of floor,hs,pha,bulk,mem,threads.
+ * The second form runs N handshakes (or post-handshake rounds) of one KIND
+ * (ecdsa, rsa, ecdsa-mutual, rsa-mutual, pha) for an instruction count under
+ * valgrind --tool=callgrind --collect-atstart=no: only the calls of the given
+ * side are collected (bench/callgrind.sh runs it for every combination).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <unistd.h>
+#ifdef PETREL_BENCH_HAVE_CALLGRIND
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_TOGGLE_COLLECT
+#endif
+
+#include "bench_run.h"
+#include "petrel.h"
+
+_Thread_local uint64_t bench_side_ns[2];
+int bench_cg_side = -1;
+
+__attribute__((noinline)) void bench_cg_toggle(bench_side side)
+{
+    CALLGRIND_TOGGLE_COLLECT;
+}
+
+typedef struct options {
+    bench_params bp;
+    const char *only;
+    const char *cg_kind;
+    const char *cg_lib;
+    const char *cg_side;
+    int cg_n;
+} options;
+
+static void params_for(bench_params *bp, bool quick)
+{
+    bp->quick = quick;
+    bp->reps = quick ? 3 : 7;
+    bp->hs_batch = quick ? 40 : 150;
+    bp->pha_batch = quick ? 40 : 150;
+    bp->bulk_big = (size_t)(quick ? 16 : 64) * 1024 * 1024;
+    bp->bulk_small = (size_t)(quick ? 2 : 8) * 1024 * 1024;
+    bp->mem_peak_pairs = quick ? 20 : 100;
+    bp->mem_idle_pairs = quick ? 100 : 1000;
+    bp->rss_pairs = quick ? 200 : 1000;
+    bp->thread_hs = quick ? 150 : 500;
+    bp->floor_iter = quick ? 200 : 1000;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: petrel-bench [--quick] [--reps N] [--only floor,hs,pha,bulk,mem,"
+                    "threads] [--pki DIR]\n"
+                    "       petrel-bench --callgrind ecdsa|rsa|ecdsa-mutual|rsa-mutual|pha "
+                    "--lib petrel|openssl --side client|server [-n N]\n");
+    return 2;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || v < lo || v > hi) {
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    memset(o, 0, sizeof(*o));
+    bool quick = false;
+    int reps = 0;
+    o->cg_n = 50;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--quick") == 0) {
+            quick = true;
+            continue;
+        }
+        if (v == NULL) {
+            return -1;
+        }
+        i++;
+        if (strcmp(a, "--reps") == 0 && parse_int(v, 1, BENCH_MAX_REPS, &reps) == 0) {
+        } else if (strcmp(a, "-n") == 0 && parse_int(v, 1, 100000, &o->cg_n) == 0) {
+        } else if (strcmp(a, "--only") == 0) {
+            o->only = v;
+        } else if (strcmp(a, "--pki") == 0) {
+            o->bp.pki_dir = v;
+        } else if (strcmp(a, "--callgrind") == 0) {
+            o->cg_kind = v;
+        } else if (strcmp(a, "--lib") == 0) {
+            o->cg_lib = v;
+        } else if (strcmp(a, "--side") == 0) {
+            o->cg_side = v;
+        } else {
+            return -1;
+        }
+    }
+    const char *pki = o->bp.pki_dir;
+    params_for(&o->bp, quick);
+    o->bp.pki_dir = pki;
+    if (reps > 0) {
+        o->bp.reps = reps;
+    }
+    return 0;
+}
+
+/* ---- callgrind mode ---- */
+
+static int cg_case(const options *o, bench_case *bc)
+{
+    const char *k = o->cg_kind;
+    bool rsa = strncmp(k, "rsa", 3) == 0;
+    bool mutual = strstr(k, "mutual") != NULL;
+    const char *leaf = rsa ? "server-rsa2048" : "server-p256";
+    const char *cleaf = mutual ? (rsa ? "client-rsa2048" : "client-p256") : NULL;
+    *bc = bench_case_make(&o->bp, leaf, cleaf, "TLS_AES_128_GCM_SHA256");
+    if (strcmp(k, "pha") == 0) {
+        bc->client_leaf = "client-p256";
+        bc->pha = true;
+        return 0;
+    }
+    return strcmp(k, "ecdsa") == 0 || strcmp(k, "rsa") == 0 || mutual ? 0 : -1;
+}
+
+static int cg_one(const bench_impl *im, void *env, bool pha, int side)
+{
+    if (!pha) {
+        bench_cg_side = side;
+    }
+    void *p = im->pair_new(env, "localhost");
+    int rc = p != NULL && im->handshake(p) == 0 ? 0 : -1;
+    bench_cg_side = side;
+    rc = rc == 0 && pha ? im->pha_round(p) : rc;
+    if (pha) {
+        bench_cg_side = -1;
+    }
+    if (p != NULL) {
+        im->pair_free(p);
+    }
+    bench_cg_side = -1;
+    return rc;
+}
+
+static int callgrind_mode(const options *o)
+{
+    bench_case bc;
+    const bench_impl *im = NULL;
+    if (o->cg_lib != NULL) {
+        im = strcmp(o->cg_lib, "petrel") == 0    ? &bench_petrel
+             : strcmp(o->cg_lib, "openssl") == 0 ? &bench_openssl
+                                                 : NULL;
+    }
+    bool client = o->cg_side != NULL && strcmp(o->cg_side, "client") == 0;
+    bool server = o->cg_side != NULL && strcmp(o->cg_side, "server") == 0;
+    if (im == NULL || (!client && !server) || cg_case(o, &bc) != 0) {
+        return usage();
+    }
+    void *env = im->env_new(&bc);
+    int rc = env != NULL ? 0 : -1;
+    for (int i = 0; i < 5 + o->cg_n && rc == 0; i++) {
+        rc = cg_one(im, env, bc.pha, i < 5 ? -1 : (client ? SIDE_CLIENT : SIDE_SERVER));
+    }
+    if (env != NULL) {
+        im->env_free(env);
+    }
+    printf("%s %s %s: %d %s measured\n", im->name, o->cg_kind, o->cg_side, o->cg_n,
+           bc.pha ? "rounds" : "handshakes");
+    return rc == 0 ? 0 : 1;
+}
+
+/* ---- the comparison ---- */
+
+static bool wanted(const options *o, const char *section)
+{
+    if (o->only == NULL) {
+        return true;
+    }
+    size_t n = strlen(section);
+    for (const char *p = o->only; (p = strstr(p, section)) != NULL; p += n) {
+        bool starts = p == o->only || p[-1] == ',';
+        if (starts && (p[n] == ',' || p[n] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void print_machine(const bench_params *bp)
+{
+    char model[128] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[256];
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "model name", 10) == 0 && strchr(line, ':') != NULL) {
+            snprintf(model, sizeof(model), "%s", strchr(line, ':') + 2);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    printf("petrel-bench (%s run): %ld CPUs online, CPU \"%s\", %s\n",
+           bp->quick ? "quick" : "full", sysconf(_SC_NPROCESSORS_ONLN), model,
+           OpenSSL_version(OPENSSL_VERSION));
+    printf("times are CPU time spent inside each side's calls (CLOCK_MONOTONIC around them), "
+           "repetitions interleave Petrel, OpenSSL, Petrel, ...\n");
+}
+
+static void print_floor(const bench_floor *f)
+{
+    report_title("Crypto-only floor with libcrypto alone (median us)");
+    printf("X25519 keygen+derive, one side      %8.1f\n", f->kex);
+    printf("%-36s %8s %8s\n", "", "P-256", "RSA-2048");
+    printf("%-36s %8.1f %8.1f\n", "CertificateVerify sign (server key)", f->sign[0], f->sign[1]);
+    printf("%-36s %8.1f %8.1f\n", "CertificateVerify verify", f->verify[0], f->verify[1]);
+    printf("%-36s %8.1f %8.1f\n", "server chain: parse + X509_verify_cert", f->chain_server[0],
+           f->chain_server[1]);
+    printf("%-36s %8.1f %8.1f\n", "client chain: parse + X509_verify_cert", f->chain_client[0],
+           f->chain_client[1]);
+    printf("%-36s %8.1f %8.1f\n", "server chain: X509_verify_cert only", f->chain_server_parsed[0],
+           f->chain_server_parsed[1]);
+    printf("%-36s %8.1f %8.1f\n", "client chain: X509_verify_cert only", f->chain_client_parsed[0],
+           f->chain_client_parsed[1]);
+    printf("%-36s %8.1f %8.1f\n", "client CertificateVerify sign", f->client_sign[0],
+           f->client_sign[1]);
+    printf("%-36s %8.1f %8.1f\n", "client CertificateVerify verify", f->client_verify[0],
+           f->client_verify[1]);
+    printf("(the chains' CA certificates are ECDSA P-256 for both leaf types)\n");
+}
+
+static int compare(const options *o)
+{
+    const bench_params *bp = &o->bp;
+    uint64_t t0 = bench_now();
+    print_machine(bp);
+    bench_floor floor;
+    memset(&floor, 0, sizeof(floor));
+    int rc = bench_floor_measure(bp->pki_dir, bp->floor_iter, &floor);
+    if (rc == 0 && wanted(o, "floor")) {
+        print_floor(&floor);
+    }
+    rc = rc == 0 ? bench_sanity(bp) : rc;
+    rc = rc == 0 && wanted(o, "hs") ? bench_handshakes(bp, &floor) : rc;
+    rc = rc == 0 && wanted(o, "pha") ? bench_pha(bp, &floor) : rc;
+    rc = rc == 0 && wanted(o, "bulk") ? bench_bulk(bp) : rc;
+    rc = rc == 0 && wanted(o, "mem") ? bench_memory(bp) : rc;
+    rc = rc == 0 && wanted(o, "threads") ? bench_threads(bp) : rc;
+    if (rc == 0) {
+        report_summary();
+        printf("\nwall time %.0f s\n", (double)(bench_now() - t0) / 1e9);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (!bench_alloc_init()) {
+        fprintf(stderr, "petrel-bench: cannot hook libcrypto's allocator\n");
+        return 1;
+    }
+    options o;
+    if (parse_args(argc, argv, &o) != 0) {
+        return usage();
+    }
+    bool generated = o.bp.pki_dir == NULL;
+    if (generated && (o.bp.pki_dir = bench_pki_generate()) == NULL) {
+        return 1;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int rc = o.cg_kind != NULL ? callgrind_mode(&o) : compare(&o);
+    if (generated) {
+        bench_pki_remove();
+    }
+    if (rc != 0 && rc != 2) {
+        fprintf(stderr, "petrel-bench: failed\n");
+        return 1;
+    }
+    return rc;
+}

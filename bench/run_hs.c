@@ -1,0 +1,275 @@
+/*
+ * run_hs.c - the handshake sections: a sanity pass that shows what each
+ * library negotiates (and that a wrong hostname fails), full handshakes,
+ * and the post-handshake authentication round.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench_run.h"
+
+#define SUITE "TLS_AES_128_GCM_SHA256"
+
+typedef struct hs_case {
+    const char *label;
+    const char *server_leaf;
+    const char *client_leaf; /* client authentication in the handshake when set */
+    int kind;                /* 0 ECDSA, 1 RSA: index into bench_floor */
+    double target[2];        /* speed targets, client and server; 0 for none */
+} hs_case;
+
+static const hs_case hs_cases[] = {
+    {"TLS1.3 full ECDSA P-256", "server-p256", NULL, 0, {2.2, 2.2}},
+    {"TLS1.3 full RSA-2048", "server-rsa2048", NULL, 1, {3.0, 1.4}},
+    {"TLS1.3 mutual ECDSA P-256", "server-p256", "client-p256", 0, {0, 0}},
+    {"TLS1.3 mutual RSA-2048", "server-rsa2048", "client-rsa2048", 1, {0, 0}},
+};
+#define HS_CASES (sizeof(hs_cases) / sizeof(hs_cases[0]))
+
+static const char *const side_names[2] = {"client", "server"};
+
+const bench_impl *const bench_impls[2] = {&bench_petrel, &bench_openssl};
+
+bench_case bench_case_make(const bench_params *bp, const char *server_leaf,
+                           const char *client_leaf, const char *suite)
+{
+    bench_case bc = {
+        .pki_dir = bp->pki_dir,
+        .server_leaf = server_leaf,
+        .client_leaf = client_leaf,
+        .client_auth = client_leaf != NULL,
+        .pha = false,
+        .suite = suite,
+        .transport_cap = 64 * 1024,
+    };
+    return bc;
+}
+
+static bench_case pha_case(const bench_params *bp)
+{
+    bench_case bc = bench_case_make(bp, "server-p256", "client-p256", SUITE);
+    bc.client_auth = false;
+    bc.pha = true;
+    return bc;
+}
+
+/* One connection: new, handshake, free. */
+static int one_handshake(const bench_impl *im, void *env, const char *host)
+{
+    void *p = im->pair_new(env, host);
+    if (p == NULL) {
+        return -1;
+    }
+    int rc = im->handshake(p);
+    im->pair_free(p);
+    return rc;
+}
+
+/* n handshakes; microseconds per handshake of each side into out. */
+static int hs_batch(const bench_impl *im, void *env, int n, double out[2])
+{
+    uint64_t before[2] = {bench_side_ns[0], bench_side_ns[1]};
+    for (int i = 0; i < n; i++) {
+        if (one_handshake(im, env, "localhost") != 0) {
+            return -1;
+        }
+    }
+    for (int s = 0; s < 2; s++) {
+        out[s] = (double)(bench_side_ns[s] - before[s]) / 1000.0 / n;
+    }
+    return 0;
+}
+
+static int sanity_one(const bench_impl *im, const bench_case *bc, const char *label)
+{
+    void *env = im->env_new(bc);
+    void *p = env != NULL ? im->pair_new(env, "localhost") : NULL;
+    if (p == NULL || im->handshake(p) != 0 || (bc->pha && im->pha_round(p) != 0)) {
+        fprintf(stderr, "%s: %s failed\n", im->name, label);
+        return -1;
+    }
+    char line[320];
+    im->describe(p, line, sizeof(line));
+    printf("%-26s %-8s %s\n", label, im->name, line);
+    im->pair_free(p);
+    /* The hostname check is on: another name must fail. */
+    fprintf(stderr, "(%s, %s: a failure for the name wrong.test is expected here)\n", im->name,
+            label);
+    int wrong = one_handshake(im, env, "wrong.test");
+    im->env_free(env);
+    if (wrong == 0) {
+        fprintf(stderr, "%s: %s: a wrong hostname was accepted\n", im->name, label);
+        return -1;
+    }
+    return 0;
+}
+
+int bench_sanity(const bench_params *bp)
+{
+    report_title("What each library negotiates (one handshake per setting; a wrong hostname "
+                 "must fail)");
+    for (size_t c = 0; c < HS_CASES; c++) {
+        bench_case bc = bench_case_make(bp, hs_cases[c].server_leaf, hs_cases[c].client_leaf,
+                                        SUITE);
+        for (int i = 0; i < 2; i++) {
+            if (sanity_one(bench_impls[i], &bc, hs_cases[c].label) != 0) {
+                return -1;
+            }
+        }
+    }
+    bench_case bc = pha_case(bp);
+    for (int i = 0; i < 2; i++) {
+        if (sanity_one(bench_impls[i], &bc, "TLS1.3 + post-hs auth") != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The floor of each side: [side][0] on pre-parsed certificates, [side][1]
+ * parsing them too. */
+static void hs_floor(const hs_case *hc, const bench_floor *f, double out[2][2])
+{
+    int k = hc->kind;
+    bool auth = hc->client_leaf != NULL;
+    double chain_s[2] = {f->chain_server_parsed[k], f->chain_server[k]};
+    double chain_c[2] = {f->chain_client_parsed[k], f->chain_client[k]};
+    for (int v = 0; v < 2; v++) {
+        out[SIDE_CLIENT][v] = f->kex + chain_s[v] + f->verify[k] + (auth ? f->client_sign[k] : 0);
+        out[SIDE_SERVER][v] = f->kex + f->sign[k] + (auth ? chain_c[v] + f->client_verify[k] : 0);
+    }
+}
+
+/* samples[case][impl][side][rep] */
+typedef double hs_samples[HS_CASES][2][2][BENCH_MAX_REPS];
+
+static int hs_envs(const bench_params *bp, void *envs[HS_CASES][2])
+{
+    for (size_t c = 0; c < HS_CASES; c++) {
+        bench_case bc = bench_case_make(bp, hs_cases[c].server_leaf, hs_cases[c].client_leaf,
+                                        SUITE);
+        for (int i = 0; i < 2; i++) {
+            double ignored[2];
+            envs[c][i] = bench_impls[i]->env_new(&bc);
+            if (envs[c][i] == NULL ||
+                hs_batch(bench_impls[i], envs[c][i], 5 + bp->hs_batch / 5, ignored) != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void hs_report(const bench_params *bp, const bench_floor *floor, hs_samples *smp)
+{
+    char unit[64];
+    snprintf(unit, sizeof(unit), "us per handshake, %d batches of %d", bp->reps, bp->hs_batch);
+    report_columns(unit, true);
+    for (size_t c = 0; c < HS_CASES; c++) {
+        double fl[2][2];
+        hs_floor(&hs_cases[c], floor, fl);
+        for (int s = 0; s < 2; s++) {
+            bench_stat a = bench_stat_of((*smp)[c][0][s], (size_t)bp->reps);
+            bench_stat b = bench_stat_of((*smp)[c][1][s], (size_t)bp->reps);
+            report_row(hs_cases[c].label, side_names[s], a, b, false, fl[s],
+                       hs_cases[c].target[s]);
+        }
+    }
+    report_na("TLS1.2 full ECDHE-ECDSA", "n/a (TLS 1.2 not implemented)");
+    report_na("TLS1.2 full ECDHE-RSA", "n/a (TLS 1.2 not implemented)");
+}
+
+int bench_handshakes(const bench_params *bp, const bench_floor *floor)
+{
+    report_title("Full handshakes (X25519, " SUITE ", client checks chain and hostname; "
+                 "\"mutual\": server requires and verifies a client chain)");
+    void *envs[HS_CASES][2] = {{NULL}};
+    hs_samples *smp = calloc(1, sizeof(*smp));
+    int rc = smp != NULL ? hs_envs(bp, envs) : -1;
+    for (int r = 0; r < bp->reps && rc == 0; r++) {
+        for (size_t c = 0; c < HS_CASES && rc == 0; c++) {
+            for (int i = 0; i < 2 && rc == 0; i++) {
+                double v[2];
+                rc = hs_batch(bench_impls[i], envs[c][i], bp->hs_batch, v);
+                (*smp)[c][i][0][r] = v[0];
+                (*smp)[c][i][1][r] = v[1];
+            }
+        }
+    }
+    if (rc == 0) {
+        hs_report(bp, floor, smp);
+    }
+    for (size_t c = 0; c < HS_CASES; c++) {
+        for (int i = 0; i < 2; i++) {
+            if (envs[c][i] != NULL) {
+                bench_impls[i]->env_free(envs[c][i]);
+            }
+        }
+    }
+    free(smp);
+    return rc;
+}
+
+/* n rounds, each on a fresh connection whose handshake is not counted. */
+static int pha_batch(const bench_impl *im, void *env, int n, double out[2])
+{
+    uint64_t spent[2] = {0, 0};
+    for (int i = 0; i < n; i++) {
+        void *p = im->pair_new(env, "localhost");
+        if (p == NULL || im->handshake(p) != 0) {
+            return -1;
+        }
+        uint64_t before[2] = {bench_side_ns[0], bench_side_ns[1]};
+        int rc = im->pha_round(p);
+        spent[0] += bench_side_ns[0] - before[0];
+        spent[1] += bench_side_ns[1] - before[1];
+        im->pair_free(p);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    out[0] = (double)spent[0] / 1000.0 / n;
+    out[1] = (double)spent[1] / 1000.0 / n;
+    return 0;
+}
+
+int bench_pha(const bench_params *bp, const bench_floor *f)
+{
+    report_title("Post-handshake authentication round (server asks, ECDSA P-256 client chain "
+                 "sent, signed and verified)");
+    bench_case bc = pha_case(bp);
+    void *envs[2] = {bench_impls[0]->env_new(&bc), bench_impls[1]->env_new(&bc)};
+    double smp[2][2][BENCH_MAX_REPS];
+    double warm[2];
+    int rc = envs[0] != NULL && envs[1] != NULL ? 0 : -1;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        rc = pha_batch(bench_impls[i], envs[i], 5, warm);
+    }
+    for (int r = 0; r < bp->reps && rc == 0; r++) {
+        for (int i = 0; i < 2 && rc == 0; i++) {
+            double v[2];
+            rc = pha_batch(bench_impls[i], envs[i], bp->pha_batch, v);
+            smp[i][0][r] = v[0];
+            smp[i][1][r] = v[1];
+        }
+    }
+    if (rc == 0) {
+        char unit[64];
+        snprintf(unit, sizeof(unit), "us per round, %d batches of %d", bp->reps, bp->pha_batch);
+        report_columns(unit, true);
+        double fl[2][2] = {{f->client_sign[0], f->client_sign[0]},
+                           {f->chain_client_parsed[0] + f->client_verify[0],
+                            f->chain_client[0] + f->client_verify[0]}};
+        for (int s = 0; s < 2; s++) {
+            report_row("TLS1.3 post-handshake auth", side_names[s],
+                       bench_stat_of(smp[0][s], (size_t)bp->reps),
+                       bench_stat_of(smp[1][s], (size_t)bp->reps), false, fl[s], 0);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (envs[i] != NULL) {
+            bench_impls[i]->env_free(envs[i]);
+        }
+    }
+    return rc;
+}
