@@ -152,6 +152,14 @@ class Peer:
             raise PeerError(f"{self.name}: cannot write to its stdin ({exc})\n"
                             f"{self.transcript()}") from None
 
+    def send_if_open(self, data):
+        """Like send, but a peer that already closed its input (for example
+        after a fatal alert) is not an error."""
+        try:
+            self.send(data)
+        except PeerError:
+            pass
+
     def close_stdin(self):
         try:
             self.proc.stdin.close()
@@ -329,8 +337,9 @@ class PeerTestCase(unittest.TestCase):
                          "-cert_chain", pki("int-ca.pem")]
         for _ in range(5):
             port = free_port()
-            peer = self.start(name, ["openssl", "s_server", "-accept", f"127.0.0.1:{port}",
-                                     *argv_cert, *args])
+            # stdbuf: s_server prints some lines with stdio, fully buffered on a pipe.
+            peer = self.start(name, ["stdbuf", "-oL", "-eL", "openssl", "s_server",
+                                     "-accept", f"127.0.0.1:{port}", *argv_cert, *args])
             try:
                 peer.wait_for(r"ACCEPT")
                 return peer, port
@@ -341,7 +350,7 @@ class PeerTestCase(unittest.TestCase):
         self.fail("openssl s_server could not find a free port")
 
     def openssl_client(self, port, *args, name="openssl s_client", verify=True):
-        argv = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+        argv = ["stdbuf", "-oL", "-eL", "openssl", "s_client", "-connect", f"127.0.0.1:{port}",
                 "-servername", "localhost"]
         if verify:
             argv += ["-CAfile", pki("ca.pem"), "-verify_return_error",

@@ -9,6 +9,7 @@ It prints what happened, one fact per line, so a test can wait for lines:
   handshake version=... cipher=... alpn=... peer=...
   reply <command> -> <answer>           (client --command)
   echo ok N                             (client --echo N)
+  read N bytes                          (client --read)
   pha requested / pha peer=<subject>    (server --pha-request)
   error: <exception>                    (then exit status 3)
   closed                                (after a clean close)
@@ -151,6 +152,9 @@ def connect(args):
             say(f"reply {command} -> {answer.decode(errors='replace')}")
         if args.echo:
             echo_check(conn, args.echo)
+        if args.read:
+            data = conn.recv(4096)
+            say(f"read {len(data)} bytes")
         conn.unwrap()
     say("closed")
 
@@ -193,6 +197,8 @@ def main():
                         help="client: send a line and print the line answered")
     parser.add_argument("--echo", type=int, default=0,
                         help="client: send this many bytes and check the echo")
+    parser.add_argument("--read", action="store_true",
+                        help="client: after the other steps, wait for data or the end")
     args = parser.parse_args()
     try:
         if args.role == "server":

@@ -196,6 +196,7 @@ issue int-ca client-rsa2048 rsa2048 "$ORG/CN=client.test" client_ext
 # ----------------------------------------------------------- bad leaves ---
 
 issue int-ca expired p256 "$ORG/CN=localhost" server_ext 20200101000000Z 20210101000000Z
+issue int-ca client-expired p256 "$ORG/CN=client.test" client_ext 20200101000000Z 20210101000000Z
 issue int-ca notyet p256 "$ORG/CN=localhost" server_ext 20400101000000Z 20410101000000Z
 issue other-ca untrusted p256 "$ORG/CN=localhost" server_ext
 issue int-ca wronghost p256 "$ORG/CN=other.test" wronghost_ext
@@ -204,7 +205,7 @@ issue int-ca revoked p256 "$ORG/CN=localhost" server_ext
 issue int-ca rsa1024 rsa1024 "$ORG/CN=localhost" server_ext
 
 for leaf in server-p256 server-rsa2048 server-p384 server-ed25519 server-rsapss \
-    client-p256 client-rsa2048 expired notyet wronghost cnonly revoked rsa1024; do
+    client-p256 client-rsa2048 expired client-expired notyet wronghost cnonly revoked rsa1024; do
     chain "$leaf"
 done
 # The untrusted leaf's issuer is a root, so its chain is the leaf alone.
@@ -247,6 +248,9 @@ for leaf in server-p256 server-rsa2048 server-p384 server-ed25519 server-rsapss 
 done
 verify ok -CApath capath -untrusted int-ca.pem server-p256.pem
 verify fail -CAfile ca.pem -untrusted int-ca.pem expired.pem
+verify fail -CAfile ca.pem -untrusted int-ca.pem -purpose sslclient client-expired.pem
+verify ok -CAfile ca.pem -untrusted int-ca.pem -purpose sslclient client-p256.pem
+verify fail -CAfile ca.pem -untrusted int-ca.pem -purpose sslclient server-p256.pem
 verify fail -CAfile ca.pem -untrusted int-ca.pem notyet.pem
 verify fail -CAfile ca.pem untrusted.pem
 verify fail -CAfile ca.pem -untrusted int-ca.pem -crl_check -CRLfile int-ca.crl.pem revoked.pem
