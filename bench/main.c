@@ -6,8 +6,9 @@
  *
  * The first form runs the comparison (docs/PERFORMANCE.md explains the
  * method); LIST is a comma-separated subset of floor,hs,pha,bulk,mem,threads.
- * The second form runs N handshakes (or post-handshake rounds) of one KIND
- * (ecdsa, rsa, ecdsa-mutual, rsa-mutual, pha) for an instruction count under
+ * The second form runs N handshakes (or post-handshake rounds, or writes of
+ * 1 MiB / 1 KiB with AES-128-GCM) of one KIND (ecdsa, rsa, ecdsa-mutual,
+ * rsa-mutual, pha, bulk-1m, bulk-1k) for an instruction count under
  * valgrind --tool=callgrind --collect-atstart=no: only the calls of the given
  * side are collected (bench/callgrind.sh runs it for every combination).
  */
@@ -46,23 +47,23 @@ typedef struct options {
 static void params_for(bench_params *bp, bool quick)
 {
     bp->quick = quick;
-    bp->reps = quick ? 3 : 7;
-    bp->hs_batch = quick ? 40 : 150;
-    bp->pha_batch = quick ? 40 : 150;
-    bp->bulk_big = (size_t)(quick ? 16 : 64) * 1024 * 1024;
-    bp->bulk_small = (size_t)(quick ? 2 : 8) * 1024 * 1024;
-    bp->mem_peak_pairs = quick ? 20 : 100;
-    bp->mem_idle_pairs = quick ? 100 : 1000;
-    bp->rss_pairs = quick ? 200 : 1000;
-    bp->thread_hs = quick ? 150 : 500;
-    bp->floor_iter = quick ? 200 : 1000;
+    bp->reps = quick ? 5 : 11;
+    bp->hs_batch = quick ? 100 : 400;
+    bp->pha_batch = quick ? 100 : 300;
+    bp->bulk_big = (size_t)(quick ? 32 : 128) * 1024 * 1024;
+    bp->bulk_small = (size_t)(quick ? 4 : 16) * 1024 * 1024;
+    bp->mem_peak_pairs = quick ? 50 : 200;
+    bp->mem_idle_pairs = quick ? 300 : 1000;
+    bp->rss_pairs = quick ? 300 : 1000;
+    bp->thread_hs = quick ? 300 : 1000;
+    bp->floor_iter = quick ? 300 : 2000;
 }
 
 static int usage(void)
 {
     fprintf(stderr, "usage: petrel-bench [--quick] [--reps N] [--only floor,hs,pha,bulk,mem,"
                     "threads] [--pki DIR]\n"
-                    "       petrel-bench --callgrind ecdsa|rsa|ecdsa-mutual|rsa-mutual|pha "
+                    "       petrel-bench --callgrind ecdsa|rsa|ecdsa-mutual|rsa-mutual|pha|bulk-1m|bulk-1k "
                     "--lib petrel|openssl --side client|server [-n N]\n");
     return 2;
 }
@@ -130,6 +131,10 @@ static int cg_case(const options *o, bench_case *bc)
     const char *leaf = rsa ? "server-rsa2048" : "server-p256";
     const char *cleaf = mutual ? (rsa ? "client-rsa2048" : "client-p256") : NULL;
     *bc = bench_case_make(&o->bp, leaf, cleaf, "TLS_AES_128_GCM_SHA256");
+    if (strncmp(k, "bulk-", 5) == 0) {
+        bc->transport_cap = (size_t)2304 * 1024;
+        return strcmp(k, "bulk-1m") == 0 || strcmp(k, "bulk-1k") == 0 ? 0 : -1;
+    }
     if (strcmp(k, "pha") == 0) {
         bc->client_leaf = "client-p256";
         bc->pha = true;
@@ -157,6 +162,25 @@ static int cg_one(const bench_impl *im, void *env, bool pha, int side)
     return rc;
 }
 
+/* n writes of 1 MiB or 1 KiB on one connection, after 5 uncollected ones. */
+static int cg_bulk(const bench_impl *im, void *env, const options *o, int side)
+{
+    size_t wsize = strcmp(o->cg_kind, "bulk-1m") == 0 ? (size_t)1024 * 1024 : 1024;
+    uint8_t *data = calloc(1, wsize);
+    void *p = data != NULL ? im->pair_new(env, "localhost") : NULL;
+    int rc = p != NULL && im->handshake(p) == 0 ? 0 : -1;
+    for (int i = 0; i < 5 + o->cg_n && rc == 0; i++) {
+        bench_cg_side = i < 5 ? -1 : side;
+        rc = im->transfer(p, data, wsize, wsize);
+        bench_cg_side = -1;
+    }
+    if (p != NULL) {
+        im->pair_free(p);
+    }
+    free(data);
+    return rc;
+}
+
 static int callgrind_mode(const options *o)
 {
     bench_case bc;
@@ -173,14 +197,18 @@ static int callgrind_mode(const options *o)
     }
     void *env = im->env_new(&bc);
     int rc = env != NULL ? 0 : -1;
-    for (int i = 0; i < 5 + o->cg_n && rc == 0; i++) {
+    bool bulk = strncmp(o->cg_kind, "bulk-", 5) == 0;
+    if (rc == 0 && bulk) {
+        rc = cg_bulk(im, env, o, client ? SIDE_CLIENT : SIDE_SERVER);
+    }
+    for (int i = 0; i < 5 + o->cg_n && rc == 0 && !bulk; i++) {
         rc = cg_one(im, env, bc.pha, i < 5 ? -1 : (client ? SIDE_CLIENT : SIDE_SERVER));
     }
     if (env != NULL) {
         im->env_free(env);
     }
     printf("%s %s %s: %d %s measured\n", im->name, o->cg_kind, o->cg_side, o->cg_n,
-           bc.pha ? "rounds" : "handshakes");
+           bulk ? "writes" : bc.pha ? "rounds" : "handshakes");
     return rc == 0 ? 0 : 1;
 }
 
