@@ -28,6 +28,11 @@ static bool group_allowed(const petrel_conn *conn, uint16_t group)
            pt_group_security_bits(group) >= level_bits(conn->ctx->security_level);
 }
 
+bool pt_group_allowed(const petrel_conn *conn, uint16_t group)
+{
+    return group_allowed(conn, group);
+}
+
 static bool is_ip_literal(const char *name)
 {
     /* SNI carries DNS names only (RFC 6066 3). */
@@ -97,19 +102,17 @@ static petrel_status put_key_share(petrel_conn *conn, pt_builder *b)
 static void put_small_exts(petrel_conn *conn, pt_builder *b)
 {
     const petrel_ctx *ctx = conn->ctx;
-    pt_put_u16(b, PT_EXT_SUPPORTED_VERSIONS);
-    pt_open(b, 2);
-    pt_open(b, 1);
-    pt_put_u16(b, PETREL_TLS1_3);
-    pt_close(b);
-    pt_close(b);
+    bool tls13 = pt_offers_tls13(conn);
+    pt_put_versions_ext(conn, b);
     /* Without psk_key_exchange_modes a server would not send tickets. */
-    pt_put_u16(b, PT_EXT_PSK_KEY_EXCHANGE_MODES);
-    pt_open(b, 2);
-    pt_open(b, 1);
-    pt_put_u8(b, 1); /* psk_dhe_ke */
-    pt_close(b);
-    pt_close(b);
+    if (tls13) {
+        pt_put_u16(b, PT_EXT_PSK_KEY_EXCHANGE_MODES);
+        pt_open(b, 2);
+        pt_open(b, 1);
+        pt_put_u8(b, 1); /* psk_dhe_ke */
+        pt_close(b);
+        pt_close(b);
+    }
     if (ctx->alpn_len > 0) {
         pt_put_u16(b, PT_EXT_ALPN);
         pt_open(b, 2);
@@ -121,7 +124,7 @@ static void put_small_exts(petrel_conn *conn, pt_builder *b)
     pt_put_u16(b, PT_EXT_RECORD_SIZE_LIMIT);
     pt_put_u16(b, 2);
     pt_put_u16(b, PT_RECORD_SIZE_LIMIT);
-    if (ctx->post_handshake_auth) {
+    if (ctx->post_handshake_auth && tls13) {
         pt_put_u16(b, PT_EXT_POST_HANDSHAKE_AUTH);
         pt_put_u16(b, 0);
     }
@@ -132,6 +135,9 @@ static void put_small_exts(petrel_conn *conn, pt_builder *b)
         pt_put_bytes(b, conn->hs->cookie, conn->hs->cookie_len);
         pt_close(b);
         pt_close(b);
+    }
+    if (pt_offers_tls12(conn)) {
+        pt_tls12_put_client_exts(conn, b);
     }
 }
 
@@ -151,7 +157,9 @@ petrel_status pt_client_hello_send(petrel_conn *conn)
     const petrel_ctx *ctx = conn->ctx;
     if (!hs->hrr) {
         PT_TRY(pt_random(conn->client_random, 32, &conn->err));
-        hs->session_id_len = 32; /* middlebox compatibility, RFC 8446 D.4 */
+        /* middlebox compatibility, RFC 8446 D.4; a TLS 1.2-only client
+         * asks for no session */
+        hs->session_id_len = pt_offers_tls13(conn) ? 32 : 0;
         PT_TRY(pt_random(hs->session_id, 32, &conn->err));
         hs->kex_group = first_allowed_group(conn);
         if (hs->kex_group == 0) {
@@ -170,8 +178,11 @@ petrel_status pt_client_hello_send(petrel_conn *conn)
     pt_put_bytes(&b, hs->session_id, hs->session_id_len);
     pt_close(&b);
     pt_open(&b, 2);
-    for (size_t i = 0; i < ctx->suites13_count; i++) {
+    for (size_t i = 0; pt_offers_tls13(conn) && i < ctx->suites13_count; i++) {
         pt_put_u16(&b, ctx->suites13[i]);
+    }
+    for (size_t i = 0; pt_offers_tls12(conn) && i < ctx->suites12_count; i++) {
+        pt_put_u16(&b, ctx->suites12[i]);
     }
     pt_close(&b);
     pt_put_u8(&b, 1);
@@ -181,7 +192,7 @@ petrel_status pt_client_hello_send(petrel_conn *conn)
     put_groups(conn, &b);
     pt_put_sigalgs_ext(conn, &b);
     put_small_exts(conn, &b);
-    petrel_status st = put_key_share(conn, &b);
+    petrel_status st = pt_offers_tls13(conn) ? put_key_share(conn, &b) : PETREL_OK;
     pt_close(&b);
     if (st == PETREL_OK) {
         st = pt_msg_end(conn, &b);
@@ -191,7 +202,7 @@ petrel_status pt_client_hello_send(petrel_conn *conn)
     }
     pt_buf_release(&msg);
     PT_TRY(st);
-    conn->pha_offered = ctx->post_handshake_auth;
+    conn->pha_offered = ctx->post_handshake_auth && pt_offers_tls13(conn);
     pt_trace(conn, "offered TLSv1.3 with %zu cipher suites, key share %s%s", ctx->suites13_count,
              pt_group_name(hs->kex_group), ctx->post_handshake_auth ? ", post_handshake_auth" : "");
     pt_set_state(conn, hs->hrr ? PT_ST_C_WAIT_SH_AFTER_HRR : PT_ST_C_WAIT_SH);
@@ -223,24 +234,24 @@ petrel_status pt_record_size_limit_recv(petrel_conn *conn, const pt_exts *x)
 /* --- Server side -------------------------------------------------------- */
 
 typedef struct pt_ch {
+    uint16_t legacy_version;
     pt_span session_id;
     pt_span suites;
+    pt_span comp;
     pt_exts x;
 } pt_ch;
 
 static petrel_status parse_ch(petrel_conn *conn, pt_span body, pt_ch *ch)
 {
-    uint16_t legacy_version;
     pt_span random;
-    pt_span comp;
     pt_span exts;
-    if (!pt_get_u16(&body, &legacy_version) || !pt_get_bytes(&body, 32, &random) ||
+    if (!pt_get_u16(&body, &ch->legacy_version) || !pt_get_bytes(&body, 32, &random) ||
         !pt_get_vec8(&body, &ch->session_id) || !pt_get_vec16(&body, &ch->suites) ||
-        !pt_get_vec8(&body, &comp)) {
+        !pt_get_vec8(&body, &ch->comp)) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed ClientHello");
     }
     if (ch->session_id.len > 32 || ch->suites.len < 2 || ch->suites.len % 2 != 0 ||
-        comp.len < 1) {
+        ch->comp.len < 1) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
                         "malformed ClientHello (session id, cipher suites or compression)");
     }
@@ -251,17 +262,6 @@ static petrel_status parse_ch(petrel_conn *conn, pt_span body, pt_ch *ch)
                         "malformed ClientHello extensions");
     }
     PT_TRY(pt_exts_parse(exts, 0xffffffffu, false, &ch->x, &conn->err));
-    if (!pt_has_ext(&ch->x, PT_X_SUPPORTED_VERSIONS)) {
-        return pt_fault(&conn->err, PETREL_ALERT_PROTOCOL_VERSION,
-                        "client offered only TLS 1.2 or older (legacy_version 0x%04x); this "
-                        "server speaks TLS 1.3",
-                        legacy_version);
-    }
-    /* RFC 8446 4.1.2: TLS 1.3 needs exactly the null compression method. */
-    if (comp.len != 1 || comp.p[0] != 0) {
-        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                        "ClientHello compression methods must be exactly [null] in TLS 1.3");
-    }
     if (conn->state == PT_ST_S_WAIT_CH) {
         memcpy(conn->client_random, random.p, 32);
     } else if (memcmp(conn->client_random, random.p, 32) != 0) {
@@ -271,36 +271,13 @@ static petrel_status parse_ch(petrel_conn *conn, pt_span body, pt_ch *ch)
     return PETREL_OK;
 }
 
-static petrel_status ch_versions(petrel_conn *conn, pt_span body)
+/* RFC 8446 4.1.2: TLS 1.3 needs exactly the null compression method. */
+static petrel_status ch_compression(petrel_conn *conn, pt_span comp)
 {
-    pt_span list;
-    if (!pt_get_vec8(&body, &list) || !pt_span_empty(&body) || list.len < 2 || list.len % 2) {
-        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed supported_versions");
+    if (comp.len != 1 || comp.p[0] != 0) {
+        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                        "ClientHello compression methods must be exactly [null] in TLS 1.3");
     }
-    uint16_t lowest = 0xffff;
-    uint16_t highest = 0;
-    bool has13 = false;
-    while (!pt_span_empty(&list)) {
-        uint16_t v;
-        if (!pt_get_u16(&list, &v)) {
-            return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed supported_versions");
-        }
-        has13 |= v == PETREL_TLS1_3;
-        if ((v & 0xff00) == 0x0300) {
-            lowest = v < lowest ? v : lowest;
-            highest = v > highest ? v : highest;
-        }
-    }
-    int lo = pt_ctx_min_version(conn->ctx);
-    int hi = pt_ctx_max_version(conn->ctx);
-    if (!has13 || hi < PETREL_TLS1_3 || lo > PETREL_TLS1_3) {
-        return pt_fault(&conn->err, PETREL_ALERT_PROTOCOL_VERSION,
-                        "no protocol version in common: client offers %s to %s, server allows "
-                        "%s to %s",
-                        pt_version_name(lowest), pt_version_name(highest), pt_version_name(lo),
-                        pt_version_name(hi));
-    }
-    conn->version = PETREL_TLS1_3;
     return PETREL_OK;
 }
 
@@ -569,7 +546,13 @@ petrel_status pt_client_hello_recv(petrel_conn *conn, pt_span body, const uint8_
     struct pt_hs *hs = conn->hs;
     pt_ch ch;
     PT_TRY(parse_ch(conn, body, &ch));
-    PT_TRY(ch_versions(conn, ch.x.body[PT_X_SUPPORTED_VERSIONS]));
+    PT_TRY(pt_version_choose(conn, ch.legacy_version, &ch.x, ch.suites));
+    if (conn->version == PETREL_TLS1_2) {
+        PT_TRY(ch_server_name(conn, &ch.x));
+        PT_TRY(ch_alpn(conn, &ch.x));
+        return pt_tls12_client_hello_recv(conn, ch.suites, ch.comp, &ch.x, raw, raw_len);
+    }
+    PT_TRY(ch_compression(conn, ch.comp));
     PT_TRY(ch_suite(conn, ch.suites));
     PT_TRY(ch_cookie(conn, &ch.x));
     PT_TRY(ch_sigalgs(conn, &ch.x));

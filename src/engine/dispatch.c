@@ -44,6 +44,24 @@ static const pt_row rows[] = {
     {PETREL_SERVER, PT_ST_PHA_WAIT_CV, PT_HS_KEY_UPDATE, pt_key_update_recv},
     {PETREL_SERVER, PT_ST_PHA_WAIT_FINISHED, PT_HS_FINISHED, pt_pha_finished_recv},
     {PETREL_SERVER, PT_ST_PHA_WAIT_FINISHED, PT_HS_KEY_UPDATE, pt_key_update_recv},
+    /* TLS 1.2 client (RFC 5246 7.3); ChangeCipherSpec is a record, see
+     * pt_tls12_ccs_recv */
+    {PETREL_CLIENT, PT_ST_C12_WAIT_CERT, PT_HS_CERTIFICATE, pt_tls12_server_cert_recv},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_SKE, PT_HS_SERVER_KEY_EXCHANGE,
+     pt_tls12_server_key_exchange_recv},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_CR_DONE, PT_HS_CERTIFICATE_REQUEST, pt_tls12_cert_request_recv},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_CR_DONE, PT_HS_SERVER_HELLO_DONE,
+     pt_tls12_server_hello_done_recv},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_DONE, PT_HS_SERVER_HELLO_DONE, pt_tls12_server_hello_done_recv},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_FINISHED, PT_HS_FINISHED, pt_tls12_server_finished_recv},
+    {PETREL_CLIENT, PT_ST_CONNECTED12, PT_HS_HELLO_REQUEST, pt_tls12_hello_request_recv},
+    /* TLS 1.2 server */
+    {PETREL_SERVER, PT_ST_S12_WAIT_CERT, PT_HS_CERTIFICATE, pt_tls12_client_cert_recv},
+    {PETREL_SERVER, PT_ST_S12_WAIT_CKE, PT_HS_CLIENT_KEY_EXCHANGE,
+     pt_tls12_client_key_exchange_recv},
+    {PETREL_SERVER, PT_ST_S12_WAIT_CV, PT_HS_CERTIFICATE_VERIFY, pt_tls12_cert_verify_recv},
+    {PETREL_SERVER, PT_ST_S12_WAIT_FINISHED, PT_HS_FINISHED, pt_tls12_client_finished_recv},
+    {PETREL_SERVER, PT_ST_CONNECTED12, PT_HS_CLIENT_HELLO, pt_tls12_renegotiation_recv},
 };
 
 static const pt_row *find_row(petrel_role role, int state, uint8_t type)
@@ -94,6 +112,18 @@ const char *pt_state_name(int state)
         [PT_ST_PHA_WAIT_CERT] = "connected, waiting for post-handshake Certificate",
         [PT_ST_PHA_WAIT_CV] = "connected, waiting for post-handshake CertificateVerify",
         [PT_ST_PHA_WAIT_FINISHED] = "connected, waiting for post-handshake Finished",
+        [PT_ST_C12_WAIT_CERT] = "TLS 1.2, waiting for server Certificate",
+        [PT_ST_C12_WAIT_SKE] = "TLS 1.2, waiting for ServerKeyExchange",
+        [PT_ST_C12_WAIT_CR_DONE] = "TLS 1.2, waiting for CertificateRequest or ServerHelloDone",
+        [PT_ST_C12_WAIT_DONE] = "TLS 1.2, waiting for ServerHelloDone",
+        [PT_ST_C12_WAIT_CCS] = "TLS 1.2, waiting for server ChangeCipherSpec",
+        [PT_ST_C12_WAIT_FINISHED] = "TLS 1.2, waiting for server Finished",
+        [PT_ST_S12_WAIT_CERT] = "TLS 1.2, waiting for client Certificate",
+        [PT_ST_S12_WAIT_CKE] = "TLS 1.2, waiting for ClientKeyExchange",
+        [PT_ST_S12_WAIT_CV] = "TLS 1.2, waiting for client CertificateVerify",
+        [PT_ST_S12_WAIT_CCS] = "TLS 1.2, waiting for client ChangeCipherSpec",
+        [PT_ST_S12_WAIT_FINISHED] = "TLS 1.2, waiting for client Finished",
+        [PT_ST_CONNECTED12] = "connected (TLS 1.2)",
     };
     if (state < 0 || state >= PT_ST_COUNT) {
         return "invalid";
@@ -124,6 +154,14 @@ const char *pt_hs_type_name(uint8_t type)
         return "Finished";
     case PT_HS_KEY_UPDATE:
         return "KeyUpdate";
+    case PT_HS_HELLO_REQUEST:
+        return "HelloRequest";
+    case PT_HS_SERVER_KEY_EXCHANGE:
+        return "ServerKeyExchange";
+    case PT_HS_SERVER_HELLO_DONE:
+        return "ServerHelloDone";
+    case PT_HS_CLIENT_KEY_EXCHANGE:
+        return "ClientKeyExchange";
     default:
         return "unknown handshake";
     }

@@ -189,6 +189,9 @@ static petrel_status fatal_unless_want(petrel_conn *conn, petrel_status st)
 
 static petrel_status handle_ccs(petrel_conn *conn, const pt_record *rec)
 {
+    if (conn->version == PETREL_TLS1_2) {
+        return pt_tls12_ccs_recv(conn, rec);
+    }
     /* RFC 8446 5: one unprotected change_cipher_spec of value 1 may arrive
      * between the first ClientHello and the peer's Finished; drop it. */
     bool protected_rec = rec->wire_len != PT_RECORD_HEADER + rec->len;
@@ -214,7 +217,9 @@ static petrel_status handle_alert(petrel_conn *conn, const pt_record *rec)
         pt_trace(conn, "received close_notify");
         return PETREL_OK;
     }
-    if (desc == PETREL_ALERT_USER_CANCELED) {
+    /* RFC 5246 7.2: in TLS 1.2 a warning does not end the connection. */
+    bool tls12_warning = conn->version == PETREL_TLS1_2 && rec->data[0] == 1;
+    if (desc == PETREL_ALERT_USER_CANCELED || tls12_warning) {
         if (++conn->warning_alerts_in_row > PT_MAX_WARNING_ALERTS) {
             return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
                             "peer sent more than %d user_canceled alerts in a row",
@@ -408,13 +413,6 @@ static petrel_status check_versions(petrel_conn *conn)
         pt_fail(&conn->err, PETREL_ERR_PROTOCOL, -1,
                 "no protocols available: minimum_version %s is above maximum_version %s",
                 pt_version_name(lo), pt_version_name(hi));
-        return pt_conn_fatal(conn, PETREL_ERR_PROTOCOL);
-    }
-    if (hi < PETREL_TLS1_3) {
-        pt_fail(&conn->err, PETREL_ERR_PROTOCOL, -1,
-                "no protocols available: this build speaks TLS 1.3 only and maximum_version "
-                "is %s",
-                pt_version_name(hi));
         return pt_conn_fatal(conn, PETREL_ERR_PROTOCOL);
     }
     return PETREL_OK;

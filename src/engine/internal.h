@@ -10,6 +10,7 @@
 #define PT_ENGINE_INTERNAL_H
 
 #include "engine/engine.h"
+#include "engine/tls12.h"
 
 /* Handshake message types (RFC 8446 4). */
 enum {
@@ -24,6 +25,14 @@ enum {
     PT_HS_FINISHED = 20,
     PT_HS_KEY_UPDATE = 24,
     PT_HS_MESSAGE_HASH = 254,
+};
+
+/* Handshake message types of TLS 1.2 only (RFC 5246 7.4). */
+enum {
+    PT_HS_HELLO_REQUEST = 0,
+    PT_HS_SERVER_KEY_EXCHANGE = 12,
+    PT_HS_SERVER_HELLO_DONE = 14,
+    PT_HS_CLIENT_KEY_EXCHANGE = 16,
 };
 
 /* Extension code points (RFC 8446 4.2 and others). */
@@ -44,6 +53,9 @@ enum {
     PT_EXT_POST_HANDSHAKE_AUTH = 49,
     PT_EXT_SIGNATURE_ALGORITHMS_CERT = 50,
     PT_EXT_KEY_SHARE = 51,
+    PT_EXT_EC_POINT_FORMATS = 11,       /* RFC 8422 5.1.2 */
+    PT_EXT_EXTENDED_MASTER_SECRET = 23, /* RFC 7627 5.1 */
+    PT_EXT_RENEGOTIATION_INFO = 0xff01, /* RFC 5746 3.2 */
 };
 
 /* The extensions the engine looks at, as indexes into pt_exts. */
@@ -62,6 +74,9 @@ typedef enum pt_ext_index {
     PT_X_POST_HANDSHAKE_AUTH,
     PT_X_SIGNATURE_ALGORITHMS_CERT,
     PT_X_KEY_SHARE,
+    PT_X_EC_POINT_FORMATS,
+    PT_X_EXTENDED_MASTER_SECRET,
+    PT_X_RENEGOTIATION_INFO,
     PT_X_COUNT
 } pt_ext_index;
 
@@ -104,6 +119,19 @@ typedef enum pt_state {
     PT_ST_PHA_WAIT_CERT,
     PT_ST_PHA_WAIT_CV,
     PT_ST_PHA_WAIT_FINISHED,
+    /* TLS 1.2 (RFC 5246 7.3), see tls12.h */
+    PT_ST_C12_WAIT_CERT,
+    PT_ST_C12_WAIT_SKE,
+    PT_ST_C12_WAIT_CR_DONE,
+    PT_ST_C12_WAIT_DONE,
+    PT_ST_C12_WAIT_CCS,
+    PT_ST_C12_WAIT_FINISHED,
+    PT_ST_S12_WAIT_CERT,
+    PT_ST_S12_WAIT_CKE,
+    PT_ST_S12_WAIT_CV,
+    PT_ST_S12_WAIT_CCS,
+    PT_ST_S12_WAIT_FINISHED,
+    PT_ST_CONNECTED12,
     PT_ST_COUNT
 } pt_state;
 
@@ -157,6 +185,7 @@ struct pt_hs {
     uint8_t client_hs_secret[PT_MAX_HASH];
     uint8_t server_hs_secret[PT_MAX_HASH];
     pt_peer_chain *chain; /* peer's chain until CertificateVerify */
+    struct pt_hs12 t12;   /* TLS 1.2 only */
 };
 
 /* A server's post-handshake certificate request in flight. */
@@ -199,6 +228,10 @@ pt_hash_alg pt_suite_hash(uint16_t suite);
 
 petrel_status pt_client_hello_send(petrel_conn *conn) PT_MUST_USE;
 petrel_status pt_record_size_limit_recv(petrel_conn *conn, const pt_exts *x) PT_MUST_USE;
+/* Whether a group is one we support and the security level allows. */
+bool pt_group_allowed(const petrel_conn *conn, uint16_t group);
+/* Client: takes the server's ALPN answer (RFC 7301 3.1) from extensions. */
+petrel_status pt_ee_alpn(petrel_conn *conn, const pt_exts *x) PT_MUST_USE;
 petrel_status pt_client_hello_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,
                                    size_t raw_len) PT_MUST_USE;
 petrel_status pt_server_hello_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,

@@ -214,7 +214,7 @@ static petrel_status parse_sh(petrel_conn *conn, pt_span body, pt_sh *sh)
     if (!pt_get_u16(&v, &version) || !pt_span_empty(&v)) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed supported_versions");
     }
-    if (version != PETREL_TLS1_3) {
+    if (version != PETREL_TLS1_3 || !pt_offers_tls13(conn)) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
                         "server selected version 0x%04x, which the client did not offer",
                         version);
@@ -357,6 +357,9 @@ petrel_status pt_server_hello_recv(petrel_conn *conn, pt_span body, const uint8_
 {
     struct pt_hs *hs = conn->hs;
     pt_sh sh;
+    if (pt_server_hello_is_legacy(body)) {
+        return pt_tls12_server_hello_recv(conn, body, raw, raw_len);
+    }
     PT_TRY(parse_sh(conn, body, &sh));
     if (sh.is_hrr) {
         return hrr_recv(conn, &sh, raw, raw_len);
@@ -398,6 +401,11 @@ static petrel_status ee_alpn(petrel_conn *conn, const pt_exts *x)
     }
     return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
                     "server selected an application protocol the client did not offer");
+}
+
+petrel_status pt_ee_alpn(petrel_conn *conn, const pt_exts *x)
+{
+    return ee_alpn(conn, x);
 }
 
 /* RFC 8446 4.3.1: only extensions the client offered, and none that belong

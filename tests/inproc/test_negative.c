@@ -452,9 +452,13 @@ static petrel_conn *c_missing_sigalgs(fx *f, petrel_status *st)
     return server_gets_ch(f, &e, st);
 }
 
-/* RFC 8446 4.2.1: a ClientHello without supported_versions is TLS 1.2. */
+/* RFC 8446 4.2.1: a ClientHello without supported_versions is TLS 1.2,
+ * which a TLS 1.3-only server refuses. */
 static petrel_conn *c_tls12_only_client(fx *f, petrel_status *st)
 {
+    fx_fresh(f);
+    assert_int_equal(petrel_ctx_set_minimum_version(f->sctx, PETREL_TLS1_3), PETREL_OK);
+    fx_pair(f);
     ch_edit e = {CH_EDIT_NONE, .no_versions = true};
     return server_gets_ch(f, &e, st);
 }
