@@ -83,24 +83,49 @@ int pt_ct_memcmp(const void *a, const void *b, size_t len)
     return acc;
 }
 
+static pt_allocator hook;
+
+void pt_set_allocator(const pt_allocator *a)
+{
+    hook = a != NULL ? *a : (pt_allocator){0};
+}
+
 void *pt_malloc(size_t n)
 {
-    return malloc(n == 0 ? 1 : n);
+    n = n == 0 ? 1 : n;
+    return hook.malloc_fn != NULL ? hook.malloc_fn(n) : malloc(n);
 }
 
 void *pt_calloc(size_t count, size_t n)
 {
-    return calloc(count == 0 ? 1 : count, n == 0 ? 1 : n);
+    count = count == 0 ? 1 : count;
+    n = n == 0 ? 1 : n;
+    if (hook.malloc_fn == NULL) {
+        return calloc(count, n);
+    }
+    if (count > SIZE_MAX / n) {
+        return NULL;
+    }
+    void *p = hook.malloc_fn(count * n);
+    if (p != NULL) {
+        memset(p, 0, count * n);
+    }
+    return p;
 }
 
 void *pt_realloc(void *p, size_t n)
 {
-    return realloc(p, n == 0 ? 1 : n);
+    n = n == 0 ? 1 : n;
+    return hook.realloc_fn != NULL ? hook.realloc_fn(p, n) : realloc(p, n);
 }
 
 void pt_free(void *p)
 {
-    free(p);
+    if (hook.free_fn != NULL) {
+        hook.free_fn(p);
+    } else {
+        free(p);
+    }
 }
 
 char *pt_strdup(const char *s)

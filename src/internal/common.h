@@ -63,6 +63,16 @@ void *pt_realloc(void *p, size_t n);
 void pt_free(void *p);
 char *pt_strdup(const char *s);
 
+/* Test hook: routes the four functions above through these (calloc through
+ * malloc_fn and a clear). NULL restores libc. Set it before any object is
+ * created and reset it after the last is freed; not thread-safe. */
+typedef struct pt_allocator {
+    void *(*malloc_fn)(size_t n);
+    void *(*realloc_fn)(void *p, size_t n);
+    void (*free_fn)(void *p);
+} pt_allocator;
+void pt_set_allocator(const pt_allocator *a);
+
 /* The name tables shared by the library and the command. */
 const char *pt_suite_name(uint16_t suite);
 const char *pt_group_name(uint16_t group);
