@@ -14,7 +14,7 @@ PACKAGES=(
     gnutls-bin curl
     clang libclang-rt-14-dev clang-format
     valgrind
-    procps
+    procps iproute2 util-linux coreutils
 )
 
 missing=()
