@@ -193,18 +193,48 @@ static void describe_suites(pt_span suites, char *out, size_t cap)
     }
 }
 
+/* RFC 8422 5.1: with ECDHE_ECDSA the curve of our certificate must be one
+ * the client lists in supported_groups, when it sends the extension. */
+static bool cert_curve_offered(const petrel_conn *conn, const pt_exts *x)
+{
+    static const uint16_t curves[][2] = {
+        {PT_SIG_ECDSA_SECP256R1_SHA256, PT_GROUP_SECP256R1},
+        {PT_SIG_ECDSA_SECP384R1_SHA384, PT_GROUP_SECP384R1},
+        {PT_SIG_ECDSA_SECP521R1_SHA512, 0x0019},
+    };
+    pt_span body = x->body[PT_X_SUPPORTED_GROUPS];
+    pt_span list;
+    if (!pt_has_ext(x, PT_X_SUPPORTED_GROUPS)) {
+        return true;
+    }
+    if (!pt_get_vec16(&body, &list)) {
+        return false;
+    }
+    for (size_t i = 0; i < PT_ARRAY_LEN(curves); i++) {
+        /* TLS 1.3's rule ties each ECDSA algorithm to one curve. */
+        if (pt_credential_pick_sigalg(conn->ctx->cred, &curves[i][0], 1, true, 0) != 0) {
+            return span_has_u16(list, curves[i][1]);
+        }
+    }
+    return true; /* not an ECDSA key */
+}
+
 /* Our preference order; the suite must suit our key and the client's
- * signature algorithms. */
-static petrel_status ch12_suite(petrel_conn *conn, pt_span suites)
+ * signature algorithms and groups. */
+static petrel_status ch12_suite(petrel_conn *conn, pt_span suites, const pt_exts *x)
 {
     const petrel_ctx *ctx = conn->ctx;
     bool shared = false;
+    bool curve_ok = cert_curve_offered(conn, x);
     for (size_t i = 0; i < ctx->suites12_count; i++) {
         uint16_t suite = ctx->suites12[i];
         if (!span_has_u16(suites, suite)) {
             continue;
         }
         shared = true;
+        if (pt_tls12_suite_is_ecdsa(suite) && !curve_ok) {
+            continue;
+        }
         uint16_t sigalg = sigalg_for_suite(conn, suite);
         if (sigalg != 0) {
             conn->suite = suite;
@@ -216,8 +246,8 @@ static petrel_status ch12_suite(petrel_conn *conn, pt_span suites)
     if (shared) {
         return pt_fault(&conn->err, PETREL_ALERT_HANDSHAKE_FAILURE,
                         "no cipher suite in common for the server's key: the shared TLS 1.2 "
-                        "suites need another key type or signature algorithm (security level "
-                        "%d)",
+                        "suites need another key type, signature algorithm or certificate "
+                        "curve (security level %d)",
                         ctx->security_level);
     }
     char offered[200];
@@ -404,8 +434,8 @@ petrel_status pt_tls12_client_hello_recv(petrel_conn *conn, pt_span suites, pt_s
     PT_TRY(ch12_ems(conn, x));
     PT_TRY(ch12_point_formats(conn, x));
     PT_TRY(ch12_sigalgs(conn, x));
-    PT_TRY(ch12_suite(conn, suites));
     PT_TRY(ch12_group(conn, x));
+    PT_TRY(ch12_suite(conn, suites, x));
     PT_TRY(pt_tls12_record_size_limit(conn, x));
     PT_TRY(pt_tr_add(&conn->hs->tr, raw, raw_len, &conn->err));
     pt_trace(conn, "client offers TLSv1.2; chose %s, %s, %s", pt_suite_name(conn->suite),

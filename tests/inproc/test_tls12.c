@@ -363,15 +363,20 @@ static void test_client_refuses_downgrade(void **state)
 
 /* --- Suites, keys and groups --------------------------------------------- */
 
-static void run_suite(const char *leaf, const char *suite, const char *group)
+/* The server uses `group`; the client lists `client_groups`, which must
+ * name an ECDSA key's curve (RFC 8422 5.1). */
+static void run_suite(const char *leaf, const char *suite, const char *group,
+                      const char *client_groups)
 {
     petrel_ctx *cctx = client_ctx();
     petrel_ctx *sctx = server_ctx(leaf);
     set_bounds(cctx, V12, V12);
     assert_int_equal(petrel_ctx_set_ciphers(cctx, suite), PETREL_OK);
-    assert_int_equal(petrel_ctx_set_groups(cctx, group), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_groups(cctx, client_groups), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_groups(sctx, group), PETREL_OK);
     pair p = pair_new(cctx, sctx);
     expect_ok_handshake(&p);
+    assert_string_equal(petrel_conn_group(p.c), group);
     assert_string_equal(petrel_conn_version_name(p.c), "TLSv1.2");
     assert_string_equal(petrel_conn_version_name(p.s), "TLSv1.2");
     assert_string_equal(petrel_conn_cipher(p.c), suite);
@@ -408,13 +413,35 @@ static void test_suites_keys_groups(void **state)
     static const char *const groups[] = {"x25519", "secp256r1", "secp384r1"};
     for (size_t s = 0; s < 3; s++) {
         for (size_t g = 0; g < 3; g++) {
-            run_suite("server-p256", ecdsa[s], groups[g]);
-            run_suite("server-rsa2048", rsa[s], groups[g]);
+            char with_p256[64];
+            snprintf(with_p256, sizeof(with_p256), "%s:secp256r1", groups[g]);
+            run_suite("server-p256", ecdsa[s], groups[g], with_p256);
+            run_suite("server-rsa2048", rsa[s], groups[g], groups[g]);
         }
     }
-    run_suite("server-p384", ecdsa[1], "x25519");
-    run_suite("server-ed25519", ecdsa[0], "x25519");
-    run_suite("server-rsapss", rsa[0], "x25519");
+    run_suite("server-p384", ecdsa[1], "x25519", "x25519:secp384r1");
+    run_suite("server-ed25519", ecdsa[0], "x25519", "x25519");
+    run_suite("server-rsapss", rsa[0], "x25519", "x25519");
+}
+
+/* RFC 8422 5.1: a P-256 certificate is unusable for a client that lists
+ * only x25519, so ECDHE_ECDSA is not chosen. */
+static void test_ecdsa_curve_not_listed(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    set_bounds(cctx, V12, V12);
+    assert_int_equal(petrel_ctx_set_groups(cctx, "x25519"), PETREL_OK);
+    pair p = pair_new(cctx, sctx);
+    petrel_status ss;
+    petrel_status cs = pair_handshake(&p, &ss);
+    assert_int_equal(ss, PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_HANDSHAKE_FAILURE);
+    expect_message(p.s, "certificate curve");
+    assert_int_equal(cs, PETREL_ERR_PEER_ALERT);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
 }
 
 /* An ECDSA-only suite list against an RSA key. */
@@ -802,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_client_refuses_downgrade),
         cmocka_unit_test(test_suites_keys_groups),
         cmocka_unit_test(test_suite_needs_other_key),
+        cmocka_unit_test(test_ecdsa_curve_not_listed),
         cmocka_unit_test(test_legacy_suites_refused),
         cmocka_unit_test(test_client_auth),
         cmocka_unit_test(test_client_cert_untrusted),
