@@ -229,6 +229,21 @@ static bool wanted(const options *o, const char *section)
     return false;
 }
 
+/* The first line of /proc/loadavg: other work on the machine shows in
+ * every timing, so the report states it. */
+static void print_load(const char *when)
+{
+    char line[128] = "unknown\n";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f != NULL) {
+        if (fgets(line, sizeof(line), f) == NULL) {
+            snprintf(line, sizeof(line), "unknown\n");
+        }
+        fclose(f);
+    }
+    printf("load average %s: %s", when, line);
+}
+
 static void print_machine(const bench_params *bp)
 {
     char model[128] = "unknown";
@@ -249,6 +264,7 @@ static void print_machine(const bench_params *bp)
            OpenSSL_version(OPENSSL_VERSION));
     printf("times are CPU time spent inside each side's calls (CLOCK_MONOTONIC around them), "
            "repetitions interleave Petrel, OpenSSL, Petrel, ...\n");
+    print_load("at start");
 }
 
 static void print_floor(const bench_floor *f)
@@ -292,7 +308,9 @@ static int compare(const options *o)
     rc = rc == 0 && wanted(o, "threads") ? bench_threads(bp) : rc;
     if (rc == 0) {
         report_summary();
-        printf("\nwall time %.0f s\n", (double)(bench_now() - t0) / 1e9);
+        printf("\n");
+        print_load("at end");
+        printf("wall time %.0f s\n", (double)(bench_now() - t0) / 1e9);
     }
     return rc;
 }
