@@ -151,6 +151,19 @@ static uint16_t first_allowed_group(const petrel_conn *conn)
     return 0;
 }
 
+static void trace_offer(petrel_conn *conn)
+{
+    const petrel_ctx *ctx = conn->ctx;
+    if (!pt_offers_tls13(conn)) {
+        pt_trace(conn, "offered TLSv1.2 with %zu cipher suites", ctx->suites12_count);
+        return;
+    }
+    bool tls12 = pt_offers_tls12(conn);
+    pt_trace(conn, "offered TLSv1.3%s with %zu cipher suites, key share %s%s",
+             tls12 ? " and TLSv1.2" : "", ctx->suites13_count + (tls12 ? ctx->suites12_count : 0),
+             pt_group_name(conn->hs->kex_group), conn->pha_offered ? ", post_handshake_auth" : "");
+}
+
 petrel_status pt_client_hello_send(petrel_conn *conn)
 {
     struct pt_hs *hs = conn->hs;
@@ -203,8 +216,7 @@ petrel_status pt_client_hello_send(petrel_conn *conn)
     pt_buf_release(&msg);
     PT_TRY(st);
     conn->pha_offered = ctx->post_handshake_auth && pt_offers_tls13(conn);
-    pt_trace(conn, "offered TLSv1.3 with %zu cipher suites, key share %s%s", ctx->suites13_count,
-             pt_group_name(hs->kex_group), ctx->post_handshake_auth ? ", post_handshake_auth" : "");
+    trace_offer(conn);
     pt_set_state(conn, hs->hrr ? PT_ST_C_WAIT_SH_AFTER_HRR : PT_ST_C_WAIT_SH);
     return PETREL_OK;
 }
