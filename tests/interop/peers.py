@@ -311,7 +311,7 @@ class PeerTestCase(unittest.TestCase):
         on stdout when given, closes stdin, and returns (peer, exit status)."""
         peer = self.petrel_client(port, *args, **kw)
         if send:
-            peer.send(send)
+            peer.send_if_open(send)  # a client that failed early may not read it
         if expect is not None:
             peer.wait_for(expect)
         peer.close_stdin()
