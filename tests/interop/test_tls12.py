@@ -140,6 +140,23 @@ class PetrelServerTLS12(PeerTestCase):
         client = self.openssl_client(port, "-tls1_3")
         client.wait_for(r"(?i)alert protocol version|alert number 70", stream="any")
 
+    def test_tls11_client_refused(self):
+        _, port = self.petrel_server()
+        client = self.openssl_client(port, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0")
+        client.wait_for(r"(?i)alert protocol version|alert number 70", stream="any")
+
+    def test_client_renegotiation_refused(self):
+        # RFC 5746 / RFC 5246 7.2.2: petrel answers a renegotiating
+        # ClientHello with no_renegotiation; OpenSSL's client then gives up.
+        _, port = self.petrel_server()
+        client = self.openssl_client(port, "-tls1_2", "-msg")
+        client.wait_for(r"Verify return code: 0 \(ok\)")
+        mark = client.mark()
+        client.send("R\n")
+        client.wait_for(r"<<< TLS 1.2, Alert \[length \w+\], warning no_renegotiation",
+                        start=mark)
+        client.wait_for(r"(?i)no renegotiation", stream="err")
+
     def test_client_certificate_required(self):
         self.handshake(server_args=("--verify-mode", "required", "--cafile", pki("ca.pem")),
                        client_args=("-tls1_2", "-cert", pki("client-p256.pem"),
