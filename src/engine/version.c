@@ -165,11 +165,13 @@ bool pt_server_hello_is_legacy(pt_span body)
     if (!pt_get_vec16(&body, &exts)) {
         return false;
     }
+    /* A malformed block without supported_versions before the fault is
+     * reported by the TLS 1.2 parser. */
     while (!pt_span_empty(&exts)) {
         uint16_t type;
         pt_span data;
         if (!pt_get_u16(&exts, &type) || !pt_get_vec16(&exts, &data)) {
-            return false;
+            return true;
         }
         if (type == PT_EXT_SUPPORTED_VERSIONS) {
             return false;

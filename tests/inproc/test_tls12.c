@@ -282,32 +282,50 @@ static void test_server_marks_downgrade(void **state)
     assert_memory_not_equal(random + 24, sentinel12, 8);
 }
 
-/* A hand-made TLS 1.2 ServerHello for suite 0xc02f, with or without the
- * sentinel. */
-static size_t scripted_server_hello(bool sentinel, uint8_t *out)
+/* A hand-made TLS 1.2 ServerHello; zero fields take the defaults
+ * (version 0x0303, suite 0xc02f, renegotiation_info and EMS). */
+typedef struct sh12 {
+    uint16_t version;
+    uint16_t suite;
+    uint8_t comp;
+    bool sentinel;
+    bool echo_session_id;
+    const uint8_t *exts;
+    size_t exts_len;
+} sh12;
+
+static const uint8_t default_exts[] = {0xff, 0x01, 0, 1, 0, 0, 23, 0, 0};
+
+static size_t scripted_server_hello(const sh12 *e, const wire *ch, uint8_t *out)
 {
-    static const uint8_t exts[] = {0xff, 0x01, 0, 1, 0, 0, 23, 0, 0};
     uint8_t *m = out + 5;
-    size_t n = 0;
-    m[n++] = PT_HS_SERVER_HELLO;
-    n += 3;
-    m[n++] = 3;
-    m[n++] = 3;
+    size_t n = 4;
+    uint16_t version = e->version != 0 ? e->version : V12;
+    uint16_t suite = e->suite != 0 ? e->suite : 0xc02f;
+    m[n++] = (uint8_t)(version >> 8);
+    m[n++] = (uint8_t)version;
     memset(m + n, 0x42, 32);
-    if (sentinel) {
+    if (e->sentinel) {
         memcpy(m + n + 24, sentinel12, 8);
     }
     n += 32;
-    m[n++] = 0; /* session id */
-    m[n++] = 0xc0;
-    m[n++] = 0x2f;
-    m[n++] = 0; /* compression */
-    m[n++] = 0;
-    m[n++] = sizeof(exts);
-    memcpy(m + n, exts, sizeof(exts));
-    n += sizeof(exts);
+    const uint8_t *sid = ch->b + 5 + 4 + 2 + 32;
+    size_t sid_len = e->echo_session_id ? 1 + sid[0] : 1;
+    memcpy(m + n, sid, sid_len);
+    m[n] = (uint8_t)(sid_len - 1);
+    n += sid_len;
+    m[n++] = (uint8_t)(suite >> 8);
+    m[n++] = (uint8_t)suite;
+    m[n++] = e->comp;
+    const uint8_t *exts = e->exts != NULL ? e->exts : default_exts;
+    size_t exts_len = e->exts != NULL ? e->exts_len : sizeof(default_exts);
+    m[n++] = (uint8_t)(exts_len >> 8);
+    m[n++] = (uint8_t)exts_len;
+    memcpy(m + n, exts, exts_len);
+    n += exts_len;
+    m[0] = PT_HS_SERVER_HELLO;
     m[1] = 0;
-    m[2] = 0;
+    m[2] = (uint8_t)((n - 4) >> 8);
     m[3] = (uint8_t)(n - 4);
     out[0] = PT_CT_HANDSHAKE;
     out[1] = 3;
@@ -317,21 +335,28 @@ static size_t scripted_server_hello(bool sentinel, uint8_t *out)
     return 5 + n;
 }
 
-static petrel_status client_gets_scripted_hello(int client_hi, bool sentinel, petrel_conn **out,
-                                                petrel_ctx **ctx_out)
+static petrel_status client_gets_hello(int client_lo, int client_hi, const sh12 *e,
+                                       petrel_conn **out, petrel_ctx **ctx_out)
 {
     petrel_ctx *cctx = client_ctx();
-    set_bounds(cctx, V12, client_hi);
+    set_bounds(cctx, client_lo, client_hi);
     petrel_conn *c = petrel_conn_new(cctx, "localhost");
     assert_int_equal(petrel_conn_do_handshake(c), PETREL_ERR_WANT_READ);
     wire w;
     wire_take(c, &w);
-    uint8_t sh[256];
-    size_t n = scripted_server_hello(sentinel, sh);
+    uint8_t sh[512];
+    size_t n = scripted_server_hello(e, &w, sh);
     wire_give(c, sh, n);
     *out = c;
     *ctx_out = cctx;
     return petrel_conn_do_handshake(c);
+}
+
+static petrel_status client_gets_scripted_hello(int client_hi, bool sentinel, petrel_conn **out,
+                                                petrel_ctx **ctx_out)
+{
+    sh12 e = {.sentinel = sentinel};
+    return client_gets_hello(V12, client_hi, &e, out, ctx_out);
 }
 
 static void test_client_refuses_downgrade(void **state)
@@ -359,6 +384,268 @@ static void test_client_refuses_downgrade(void **state)
     assert_int_equal(petrel_conn_version(c), V12);
     petrel_conn_free(c);
     petrel_ctx_free(cctx);
+}
+
+/* One changed field of a TLS 1.2 ServerHello, one exact alert. */
+typedef struct sh_case {
+    const char *name;
+    int client_lo;
+    sh12 edit;
+    int alert;
+    const char *fragment;
+} sh_case;
+
+static const uint8_t ext_no_ri[] = {0, 23, 0, 0};
+static const uint8_t ext_ri_full[] = {0xff, 0x01, 0, 2, 1, 0x55, 0, 23, 0, 0};
+static const uint8_t ext_ticket[] = {0xff, 0x01, 0, 1, 0, 0, 0x23, 0, 0};
+static const uint8_t ext_compressed_only[] = {0xff, 0x01, 0, 1, 0, 0, 11, 0, 2, 1, 1};
+static const uint8_t ext_ems_body[] = {0xff, 0x01, 0, 1, 0, 0, 23, 0, 1, 0};
+static const uint8_t ext_alpn[] = {0xff, 0x01, 0, 1, 0, 0, 16, 0, 5, 0, 3, 2, 'h', '2'};
+static const uint8_t ext_rsl_small[] = {0xff, 0x01, 0, 1, 0, 0, 28, 0, 2, 0, 32};
+static const uint8_t ext_truncated[] = {0xff, 0x01, 0, 1, 0, 0, 23, 0, 9};
+
+#define EXTS(a) .exts = (a), .exts_len = sizeof(a)
+
+static const sh_case sh_cases[] = {
+    {"TLS 1.3 suite", V12, {.suite = 0x1301}, PETREL_ALERT_ILLEGAL_PARAMETER, "did not offer"},
+    {"static RSA suite", V12, {.suite = 0x009c}, PETREL_ALERT_ILLEGAL_PARAMETER, "did not offer"},
+    {"compression", V12, {.comp = 1}, PETREL_ALERT_ILLEGAL_PARAMETER, "compression"},
+    {"session resumed", V12, {.echo_session_id = true}, PETREL_ALERT_ILLEGAL_PARAMETER, "resumes"},
+    {"TLS 1.1", V12, {.version = 0x0302}, PETREL_ALERT_PROTOCOL_VERSION, "TLSv1.1"},
+    {"TLS 1.2 to a TLS 1.3-only client",
+     V13,
+     {0},
+     PETREL_ALERT_PROTOCOL_VERSION,
+     "allows TLSv1.3 to TLSv1.3"},
+    {"no renegotiation_info",
+     V12,
+     {EXTS(ext_no_ri)},
+     PETREL_ALERT_HANDSHAKE_FAILURE,
+     "secure renegotiation"},
+    {"renegotiation_info not empty",
+     V12,
+     {EXTS(ext_ri_full)},
+     PETREL_ALERT_HANDSHAKE_FAILURE,
+     "must be empty"},
+    {"session_ticket not offered",
+     V12,
+     {EXTS(ext_ticket)},
+     PETREL_ALERT_UNSUPPORTED_EXTENSION,
+     "not allowed"},
+    {"ALPN not offered", V12, {EXTS(ext_alpn)}, PETREL_ALERT_UNSUPPORTED_EXTENSION, "not allowed"},
+    {"compressed points only",
+     V12,
+     {EXTS(ext_compressed_only)},
+     PETREL_ALERT_ILLEGAL_PARAMETER,
+     "uncompressed"},
+    {"extended_master_secret with a body",
+     V12,
+     {EXTS(ext_ems_body)},
+     PETREL_ALERT_DECODE_ERROR,
+     "not empty"},
+    {"truncated extension",
+     V12,
+     {EXTS(ext_truncated)},
+     PETREL_ALERT_DECODE_ERROR,
+     "malformed extension block"},
+    {"record_size_limit 32",
+     V12,
+     {EXTS(ext_rsl_small)},
+     PETREL_ALERT_ILLEGAL_PARAMETER,
+     "minimum of 64"},
+};
+
+static void test_server_hello_faults(void **state)
+{
+    for (size_t i = 0; i < PT_ARRAY_LEN(sh_cases); i++) {
+        const sh_case *k = &sh_cases[i];
+        petrel_conn *c;
+        petrel_ctx *cctx;
+        petrel_status st = client_gets_hello(k->client_lo, V13, &k->edit, &c, &cctx);
+        const petrel_error *err = petrel_conn_error(c);
+        if (st != PETREL_ERR_PROTOCOL || err->alert != k->alert ||
+            strstr(err->message, k->fragment) == NULL) {
+            fail_msg("case '%s': got %s alert %d (%s); expected alert %d with '%s'", k->name,
+                     petrel_status_name(st), err->alert, err->message, k->alert, k->fragment);
+        }
+        /* The alert goes out, and the connection stays failed. */
+        uint8_t alert[7];
+        assert_int_equal(petrel_conn_take_output(c, alert, sizeof(alert)), 7);
+        assert_int_equal(alert[6], k->alert);
+        assert_int_equal(petrel_conn_do_handshake(c), PETREL_ERR_PROTOCOL);
+        petrel_conn_free(c);
+        petrel_ctx_free(cctx);
+    }
+}
+
+/* The server's first flight travels in the clear: find a message in it. */
+static uint8_t *flight_message(wire *w, uint8_t type, size_t *len)
+{
+    assert_int_equal(w->b[0], PT_CT_HANDSHAKE);
+    size_t end = 5 + be16(w->b + 3);
+    for (size_t p = 5; p + 4 <= end;) {
+        size_t body = ((size_t)w->b[p + 1] << 16) | be16(w->b + p + 2);
+        if (w->b[p] == type) {
+            *len = body;
+            return w->b + p + 4;
+        }
+        p += 4 + body;
+    }
+    fail_msg("message %u not in the first record", type);
+    return NULL;
+}
+
+/* Runs a TLS 1.2 handshake up to the server's first flight, lets `edit`
+ * change it, and hands it to the client. */
+static petrel_status client_gets_edited_flight(pair *p, void (*edit)(wire *w))
+{
+    assert_int_equal(petrel_conn_do_handshake(p->c), PETREL_ERR_WANT_READ);
+    pair_move(p->c, p->s);
+    assert_int_equal(petrel_conn_do_handshake(p->s), PETREL_ERR_WANT_READ);
+    wire w;
+    wire_take(p->s, &w);
+    edit(&w);
+    wire_give(p->c, w.b, w.len);
+    return petrel_conn_do_handshake(p->c);
+}
+
+static void flip_ske_signature(wire *w)
+{
+    size_t len;
+    uint8_t *ske = flight_message(w, PT_HS_SERVER_KEY_EXCHANGE, &len);
+    ske[len - 1] ^= 1;
+}
+
+static void ske_other_group(wire *w)
+{
+    size_t len;
+    uint8_t *ske = flight_message(w, PT_HS_SERVER_KEY_EXCHANGE, &len);
+    ske[2] = 0x19; /* secp521r1, never offered */
+}
+
+static void ske_signed_as_rsa(wire *w)
+{
+    size_t len;
+    uint8_t *ske = flight_message(w, PT_HS_SERVER_KEY_EXCHANGE, &len);
+    size_t at = 4 + ske[3];
+    ske[at] = 0x04; /* rsa_pkcs1_sha256 under an ECDHE_ECDSA suite */
+    ske[at + 1] = 0x01;
+}
+
+static void edited_flight_case(void (*edit)(wire *w), int alert, const char *fragment)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    set_bounds(cctx, V12, V12);
+    pair p = pair_new(cctx, sctx);
+    assert_int_equal(client_gets_edited_flight(&p, edit), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.c)->alert, alert);
+    expect_message(p.c, fragment);
+    pair_move(p.c, p.s);
+    assert_int_equal(petrel_conn_do_handshake(p.s), PETREL_ERR_PEER_ALERT);
+    assert_int_equal(petrel_conn_error(p.s)->alert, alert);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+/* RFC 8422 5.4: the server's key exchange is signed and checked. */
+static void test_server_key_exchange_faults(void **state)
+{
+    edited_flight_case(flip_ske_signature, PETREL_ALERT_DECRYPT_ERROR, "does not verify");
+    edited_flight_case(ske_other_group, PETREL_ALERT_ILLEGAL_PARAMETER, "did not offer");
+    edited_flight_case(ske_signed_as_rsa, PETREL_ALERT_ILLEGAL_PARAMETER, "rsa_pkcs1_sha256");
+}
+
+/* RFC 7627: with the extended master secret, a transcript that differs
+ * gives different keys, so the peer cannot even read our Finished. */
+static void test_ems_binds_transcript(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    set_bounds(cctx, V12, V12);
+    pair p = pair_new(cctx, sctx);
+    assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
+    p.c->hs->tr.raw.data[20] ^= 1; /* inside the client random */
+    pair_move(p.c, p.s);
+    petrel_status ss;
+    petrel_status cs = pair_handshake(&p, &ss);
+    assert_int_equal(ss, PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_BAD_RECORD_MAC);
+    assert_int_equal(cs, PETREL_ERR_PEER_ALERT);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void test_wrong_hostname(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("wronghost");
+    set_bounds(cctx, V12, V12);
+    pair p = pair_new(cctx, sctx);
+    petrel_status ss;
+    petrel_status cs = pair_handshake(&p, &ss);
+    assert_int_equal(cs, PETREL_ERR_CERT_VERIFY);
+    expect_message(p.c, "Hostname mismatch");
+    assert_int_equal(ss, PETREL_ERR_PEER_ALERT);
+    assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_BAD_CERTIFICATE);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+/* --- The state table against RFC 5246 7.3 -------------------------------- */
+
+static const struct {
+    petrel_role role;
+    pt_state state;
+    uint8_t type;
+} rfc5246_rows[] = {
+    {PETREL_CLIENT, PT_ST_C12_WAIT_CERT, PT_HS_CERTIFICATE},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_SKE, PT_HS_SERVER_KEY_EXCHANGE},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_CR_DONE, PT_HS_CERTIFICATE_REQUEST},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_CR_DONE, PT_HS_SERVER_HELLO_DONE},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_DONE, PT_HS_SERVER_HELLO_DONE},
+    {PETREL_CLIENT, PT_ST_C12_WAIT_FINISHED, PT_HS_FINISHED},
+    {PETREL_CLIENT, PT_ST_CONNECTED12, PT_HS_HELLO_REQUEST},
+    {PETREL_SERVER, PT_ST_S12_WAIT_CERT, PT_HS_CERTIFICATE},
+    {PETREL_SERVER, PT_ST_S12_WAIT_CKE, PT_HS_CLIENT_KEY_EXCHANGE},
+    {PETREL_SERVER, PT_ST_S12_WAIT_CV, PT_HS_CERTIFICATE_VERIFY},
+    {PETREL_SERVER, PT_ST_S12_WAIT_FINISHED, PT_HS_FINISHED},
+    {PETREL_SERVER, PT_ST_CONNECTED12, PT_HS_CLIENT_HELLO},
+};
+
+static bool listed(petrel_role role, int state, int type)
+{
+    for (size_t i = 0; i < PT_ARRAY_LEN(rfc5246_rows); i++) {
+        if (rfc5246_rows[i].role == role && (int)rfc5246_rows[i].state == state &&
+            rfc5246_rows[i].type == type) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Every TLS 1.2 state accepts exactly the messages RFC 5246 7.3 allows
+ * there; the ChangeCipherSpec states accept none (it is a record). */
+static void test_state_table(void **state)
+{
+    static const petrel_role roles[] = {PETREL_CLIENT, PETREL_SERVER};
+    size_t rows = 0;
+    for (size_t r = 0; r < 2; r++) {
+        for (int st = PT_ST_C12_WAIT_CERT; st <= PT_ST_CONNECTED12; st++) {
+            for (int type = 0; type < 256; type++) {
+                bool want = listed(roles[r], st, type);
+                if (pt_dispatch_accepts(roles[r], st, (uint8_t)type) != want) {
+                    fail_msg("role %d state %s type %d: table %s RFC 5246 7.3", roles[r],
+                             pt_state_name(st), type, want ? "misses" : "adds to");
+                }
+                rows += want;
+            }
+        }
+    }
+    assert_int_equal(rows, PT_ARRAY_LEN(rfc5246_rows));
 }
 
 /* --- Suites, keys and groups --------------------------------------------- */
@@ -827,6 +1114,11 @@ int main(void)
         cmocka_unit_test(test_client_hello_contents),
         cmocka_unit_test(test_server_marks_downgrade),
         cmocka_unit_test(test_client_refuses_downgrade),
+        cmocka_unit_test(test_server_hello_faults),
+        cmocka_unit_test(test_server_key_exchange_faults),
+        cmocka_unit_test(test_ems_binds_transcript),
+        cmocka_unit_test(test_wrong_hostname),
+        cmocka_unit_test(test_state_table),
         cmocka_unit_test(test_suites_keys_groups),
         cmocka_unit_test(test_suite_needs_other_key),
         cmocka_unit_test(test_ecdsa_curve_not_listed),
