@@ -7,7 +7,8 @@
  * after the last byte), and close. Everything is deterministic
  * (tls_fixture.h), so the recorded client side of a real session is valid
  * input that reaches the end of the script; the seeds are that session,
- * its handshake alone and its ClientHello alone.
+ * its handshake alone and its ClientHello alone, and the same session and
+ * handshake with a client limited to TLS 1.2.
  *
  * Any broken promise (a buffer over its maximum, a failure without its
  * sentence or alert) aborts; the sanitizers catch memory faults and leaks.
@@ -98,6 +99,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     tf_write_seed("handshake", rec.to_server.data, rec.to_server_handshake);
     size_t first = 5 + (((size_t)rec.to_server.data[3] << 8) | rec.to_server.data[4]);
     tf_write_seed("client_hello", rec.to_server.data, first);
+    tf_session_free(&rec);
+    petrel_ctx_free(cctx);
+    /* The same with a client that speaks TLS 1.2 only. */
+    cctx = tf_client_ctx();
+    TF_CHECK(petrel_ctx_set_maximum_version(cctx, PETREL_TLS1_2) == PETREL_OK);
+    tf_record_session(cctx, sctx, &rec);
+    o = run(rec.to_server.data, rec.to_server.len);
+    TF_CHECK(o.last == PETREL_ERR_ZERO_RETURN && o.handshake_done);
+    tf_write_seed("tls12_session", rec.to_server.data, rec.to_server.len);
+    tf_write_seed("tls12_handshake", rec.to_server.data, rec.to_server_handshake);
     tf_session_free(&rec);
     petrel_ctx_free(cctx);
     return 0;

@@ -284,6 +284,26 @@ static void after_handshake(petrel_conn *c, petrel_conn *s, tf_session *out)
     TF_CHECK(petrel_conn_read(c, b, sizeof(b), &n) == PETREL_ERR_ZERO_RETURN);
 }
 
+/* TLS 1.2 has neither KeyUpdate nor post-handshake authentication. */
+static void after_handshake12(petrel_conn *c, petrel_conn *s, tf_session *out)
+{
+    uint8_t b[64];
+    size_t n;
+    write_all(c, "hello");
+    move(c, s, &out->to_server);
+    read_expect(s, "hello");
+    write_all(s, "world");
+    move(s, c, &out->to_client);
+    read_expect(c, "world");
+    petrel_status st = petrel_conn_shutdown(c);
+    TF_CHECK(st == PETREL_OK || st == PETREL_ERR_WANT_READ);
+    move(c, s, &out->to_server);
+    TF_CHECK(petrel_conn_read(s, b, sizeof(b), &n) == PETREL_ERR_ZERO_RETURN);
+    TF_CHECK(petrel_conn_shutdown(s) == PETREL_OK);
+    move(s, c, &out->to_client);
+    TF_CHECK(petrel_conn_read(c, b, sizeof(b), &n) == PETREL_ERR_ZERO_RETURN);
+}
+
 void tf_record_session(petrel_ctx *cctx, petrel_ctx *sctx, tf_session *out)
 {
     memset(out, 0, sizeof(*out));
@@ -299,7 +319,11 @@ void tf_record_session(petrel_ctx *cctx, petrel_ctx *sctx, tf_session *out)
     handshake(c, s, out);
     out->to_server_handshake = out->to_server.len;
     out->to_client_handshake = out->to_client.len;
-    after_handshake(c, s, out);
+    if (petrel_conn_version(c) == PETREL_TLS1_2) {
+        after_handshake12(c, s, out);
+    } else {
+        after_handshake(c, s, out);
+    }
     petrel_conn_free(c);
     petrel_conn_free(s);
 }

@@ -54,8 +54,9 @@ petrel_ctx *tf_server_ctx(void);
 petrel_ctx *tf_client_ctx(void);
 
 /* Runs the scripted session (handshake, data both ways, a KeyUpdate with
- * request, post-handshake authentication, close_notify both ways) and
- * records it. Aborts if any step fails. */
+ * request, post-handshake authentication, close_notify both ways; in TLS
+ * 1.2 only the data and the close) and records it. Aborts if any step
+ * fails. */
 void tf_record_session(petrel_ctx *cctx, petrel_ctx *sctx, tf_session *out);
 void tf_session_free(tf_session *s);
 
