@@ -93,6 +93,7 @@ typedef struct bench_case {
     bool pha;                /* server asks for it after the handshake instead */
     const char *suite;       /* IANA name of the one TLS 1.3 suite offered */
     size_t transport_cap;    /* bytes the memory transport holds one way */
+    bool release_buffers;    /* OpenSSL only: SSL_MODE_RELEASE_BUFFERS */
 } bench_case;
 
 /* A library under test. Environments hold the two contexts; pairs hold a

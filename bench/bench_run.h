@@ -39,6 +39,10 @@ int bench_bulk(const bench_params *bp);
 int bench_memory(const bench_params *bp);
 int bench_threads(const bench_params *bp);
 
+/* Writes count server chains rot-N-chain.pem / rot-N.key into the PKI
+ * directory (rotate.c). */
+int bench_rotate_generate(const char *dir, int count);
+
 /* ---- report (report.c) ---- */
 
 void report_title(const char *title);

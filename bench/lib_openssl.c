@@ -68,6 +68,9 @@ static bool common_setup(SSL_CTX *ctx, const bench_case *bc)
     bench_pki_path(ca, sizeof(ca), bc->pki_dir, "ca.pem");
     SSL_CTX_set_security_level(ctx, 2);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if (bc->release_buffers) {
+        SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+    }
     if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1 ||
         SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
         SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||

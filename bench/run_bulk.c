@@ -112,7 +112,7 @@ static int bulk_loop(const bench_params *bp, bulk_conn conns[SUITES][2], const u
         for (int su = 0; su < SUITES; su++) {
             for (int z = 0; z < 2; z++) {
                 for (int i = 0; i < 2; i++) {
-                    double v[2];
+                    double v[2] = {0, 0};
                     if (bulk_batch(bench_impls[i], &conns[su][i], data, totals[z],
                                    sizes[z].wsize, v) != 0) {
                         return -1;
