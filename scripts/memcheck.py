@@ -25,6 +25,7 @@ VALGRIND = [
     "--errors-for-leak-kinds=definite,indirect",
     "--show-leak-kinds=definite,indirect",
     "--num-callers=30",
+    "--suppressions=" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "valgrind.supp"),
 ]
 TEST_TIMEOUT = 900
 
