@@ -90,7 +90,8 @@ static petrel_status read_offer(petrel_conn *conn, uint16_t legacy_version, cons
 static void describe_offer(const pt_offer *o, char *out, size_t cap)
 {
     if (!o->listed) {
-        snprintf(out, cap, "only TLS 1.2 or older (legacy_version 0x%04x, no supported_versions)",
+        const char *top = o->highest >= PETREL_TLS1_2 ? "TLS 1.2" : pt_version_name(o->highest);
+        snprintf(out, cap, "only %s or older (legacy_version 0x%04x, no supported_versions)", top,
                  o->highest);
     } else if (o->highest == 0) {
         snprintf(out, cap, "no TLS version it knows");

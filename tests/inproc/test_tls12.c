@@ -595,6 +595,238 @@ static void test_wrong_hostname(void **state)
     petrel_ctx_free(sctx);
 }
 
+/* --- ClientHello and client flight faults (server side) ---------------- */
+
+static void ch_ri_not_empty(wire *w)
+{
+    w->b[ch_find_ext(w, PT_EXT_RENEGOTIATION_INFO) + 4] = 1;
+}
+
+static void ch_compressed_points_only(wire *w)
+{
+    w->b[ch_find_ext(w, PT_EXT_EC_POINT_FORMATS) + 5] = 1;
+}
+
+static void ch_no_null_compression(wire *w)
+{
+    ch_layout l = ch_parse(w);
+    size_t comp = l.suites + 2 * l.suite_count;
+    assert_int_equal(w->b[comp], 1);
+    w->b[comp + 1] = 1;
+}
+
+static void ch_no_sigalgs(wire *w)
+{
+    ch_hide_ext(w, PT_EXT_SIGNATURE_ALGORITHMS);
+}
+
+static void ch_fallback_scsv(wire *w)
+{
+    ch_layout l = ch_parse(w);
+    size_t last = l.suites + 2 * (l.suite_count - 1);
+    w->b[last] = 0x56;
+    w->b[last + 1] = 0x00;
+}
+
+static void ch_one_legacy_version(wire *w)
+{
+    w->b[5 + 4] = 3;
+    w->b[5 + 5] = 2; /* TLS 1.1 */
+}
+
+typedef struct ch_case {
+    const char *name;
+    void (*edit)(wire *w);
+    int alert;
+    const char *fragment;
+} ch_case;
+
+static const ch_case ch_cases[] = {
+    {"renegotiation_info not empty", ch_ri_not_empty, PETREL_ALERT_HANDSHAKE_FAILURE,
+     "must be empty"},
+    {"compressed points only", ch_compressed_points_only, PETREL_ALERT_ILLEGAL_PARAMETER,
+     "uncompressed"},
+    {"no null compression", ch_no_null_compression, PETREL_ALERT_ILLEGAL_PARAMETER,
+     "null compression"},
+    {"no signature_algorithms", ch_no_sigalgs, PETREL_ALERT_HANDSHAKE_FAILURE,
+     "signature_algorithms"},
+    {"TLS_FALLBACK_SCSV", ch_fallback_scsv, PETREL_ALERT_INAPPROPRIATE_FALLBACK, "RFC 7507"},
+    {"TLS 1.1 ClientHello", ch_one_legacy_version, PETREL_ALERT_PROTOCOL_VERSION, "only TLSv1.1"},
+};
+
+static void test_client_hello_faults(void **state)
+{
+    for (size_t i = 0; i < PT_ARRAY_LEN(ch_cases); i++) {
+        const ch_case *k = &ch_cases[i];
+        petrel_ctx *cctx = client_ctx();
+        petrel_ctx *sctx = server_ctx("server-p256");
+        set_bounds(cctx, V12, V12);
+        pair p = pair_new(cctx, sctx);
+        assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
+        wire w;
+        wire_take(p.c, &w);
+        k->edit(&w);
+        wire_give(p.s, w.b, w.len);
+        petrel_status st = petrel_conn_do_handshake(p.s);
+        const petrel_error *err = petrel_conn_error(p.s);
+        if (st != PETREL_ERR_PROTOCOL || err->alert != k->alert ||
+            strstr(err->message, k->fragment) == NULL) {
+            fail_msg("case '%s': got %s alert %d (%s); expected alert %d with '%s'", k->name,
+                     petrel_status_name(st), err->alert, err->message, k->alert, k->fragment);
+        }
+        pair_move(p.s, p.c);
+        assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_PEER_ALERT);
+        assert_int_equal(petrel_conn_error(p.c)->alert, k->alert);
+        pair_free(&p);
+        petrel_ctx_free(cctx);
+        petrel_ctx_free(sctx);
+    }
+}
+
+/* A client with a P-256 certificate, up to its second flight, which
+ * `edit` changes before the server sees it. */
+static petrel_status server_gets_edited_flight(pair *p, void (*edit)(wire *w))
+{
+    assert_int_equal(petrel_conn_do_handshake(p->c), PETREL_ERR_WANT_READ);
+    pair_move(p->c, p->s);
+    assert_int_equal(petrel_conn_do_handshake(p->s), PETREL_ERR_WANT_READ);
+    pair_move(p->s, p->c);
+    assert_int_equal(petrel_conn_do_handshake(p->c), PETREL_ERR_WANT_READ);
+    wire w;
+    wire_take(p->c, &w);
+    edit(&w);
+    wire_give(p->s, w.b, w.len);
+    return petrel_conn_do_handshake(p->s);
+}
+
+static void flip_cv_signature(wire *w)
+{
+    size_t len;
+    uint8_t *cv = flight_message(w, PT_HS_CERTIFICATE_VERIFY, &len);
+    cv[len - 1] ^= 1;
+}
+
+static void cv_sha1(wire *w)
+{
+    size_t len;
+    uint8_t *cv = flight_message(w, PT_HS_CERTIFICATE_VERIFY, &len);
+    cv[0] = 0x02; /* ecdsa_sha1, never listed */
+}
+
+static void cke_empty_point(wire *w)
+{
+    size_t len;
+    uint8_t *cke = flight_message(w, PT_HS_CLIENT_KEY_EXCHANGE, &len);
+    cke[0] = 0;
+}
+
+static void cke_off_curve(wire *w)
+{
+    size_t len;
+    uint8_t *cke = flight_message(w, PT_HS_CLIENT_KEY_EXCHANGE, &len);
+    cke[len - 1] ^= 1; /* P-256: the point leaves the curve */
+}
+
+static void client_flight_case(void (*edit)(wire *w), int alert, const char *fragment)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    set_bounds(cctx, V12, V12);
+    assert_int_equal(petrel_ctx_set_groups(sctx, "P-256"), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_verify_mode(sctx, PETREL_CERT_REQUIRED), PETREL_OK);
+    assert_int_equal(petrel_ctx_load_cert_chain(cctx, pki("client-p256-chain.pem"),
+                                                pki("client-p256.key"), NULL, NULL),
+                     PETREL_OK);
+    pair p = pair_new(cctx, sctx);
+    assert_int_equal(server_gets_edited_flight(&p, edit), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.s)->alert, alert);
+    expect_message(p.s, fragment);
+    pair_move(p.s, p.c);
+    uint8_t b[8];
+    size_t n;
+    assert_int_equal(petrel_conn_read(p.c, b, sizeof(b), &n), PETREL_ERR_PEER_ALERT);
+    assert_int_equal(petrel_conn_error(p.c)->alert, alert);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void test_client_flight_faults(void **state)
+{
+    client_flight_case(flip_cv_signature, PETREL_ALERT_DECRYPT_ERROR, "does not verify");
+    client_flight_case(cv_sha1, PETREL_ALERT_ILLEGAL_PARAMETER, "did not list");
+    client_flight_case(cke_empty_point, PETREL_ALERT_DECODE_ERROR, "ClientKeyExchange");
+    client_flight_case(cke_off_curve, PETREL_ALERT_ILLEGAL_PARAMETER, "key share");
+}
+
+/* RFC 5246 7.1: ChangeCipherSpec only right before Finished. */
+static void test_early_change_cipher_spec(void **state)
+{
+    static const uint8_t ccs[6] = {PT_CT_CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1};
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    set_bounds(cctx, V12, V12);
+    pair p = pair_new(cctx, sctx);
+    assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
+    pair_move(p.c, p.s);
+    assert_int_equal(petrel_conn_do_handshake(p.s), PETREL_ERR_WANT_READ);
+    wire_give(p.s, ccs, sizeof(ccs));
+    assert_int_equal(petrel_conn_do_handshake(p.s), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_UNEXPECTED_MESSAGE);
+    expect_message(p.s, "change_cipher_spec");
+    /* And a client that gets one before ServerHelloDone. */
+    pair_move(p.s, p.c);
+    pair_free(&p);
+    p = pair_new(cctx, sctx);
+    assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
+    pair_move(p.c, p.s);
+    assert_int_equal(petrel_conn_do_handshake(p.s), PETREL_ERR_WANT_READ);
+    wire w;
+    wire_take(p.s, &w);
+    size_t first = 5 + be16(w.b + 3);
+    size_t sh_len = 4 + be16(w.b + 5 + 2);
+    /* ServerHello alone, then the CCS. */
+    uint8_t rec[512];
+    assert_true(sh_len + 5 <= sizeof(rec) && first <= w.len);
+    memcpy(rec, w.b, 5);
+    rec[3] = (uint8_t)(sh_len >> 8);
+    rec[4] = (uint8_t)sh_len;
+    memcpy(rec + 5, w.b + 5, sh_len);
+    wire_give(p.c, rec, 5 + sh_len);
+    wire_give(p.c, ccs, sizeof(ccs));
+    assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.c)->alert, PETREL_ALERT_UNEXPECTED_MESSAGE);
+    expect_message(p.c, "change_cipher_spec");
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+/* Without the extended master secret, a transcript that differs shows in
+ * the Finished (RFC 5246 7.4.9). */
+static void test_finished_mismatch(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    set_bounds(cctx, V12, V12);
+    pair p = pair_new(cctx, sctx);
+    assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
+    wire w;
+    wire_take(p.c, &w);
+    ch_hide_ext(&w, PT_EXT_EXTENDED_MASTER_SECRET);
+    wire_give(p.s, w.b, w.len);
+    /* The client's transcript keeps its own ClientHello: they differ. */
+    petrel_status ss;
+    petrel_status cs = pair_handshake(&p, &ss);
+    assert_int_equal(ss, PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_DECRYPT_ERROR);
+    expect_message(p.s, "Finished does not match");
+    assert_int_equal(cs, PETREL_ERR_PEER_ALERT);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 /* --- The state table against RFC 5246 7.3 -------------------------------- */
 
 static const struct {
@@ -1119,6 +1351,10 @@ int main(void)
         cmocka_unit_test(test_ems_binds_transcript),
         cmocka_unit_test(test_wrong_hostname),
         cmocka_unit_test(test_state_table),
+        cmocka_unit_test(test_client_hello_faults),
+        cmocka_unit_test(test_client_flight_faults),
+        cmocka_unit_test(test_early_change_cipher_spec),
+        cmocka_unit_test(test_finished_mismatch),
         cmocka_unit_test(test_suites_keys_groups),
         cmocka_unit_test(test_suite_needs_other_key),
         cmocka_unit_test(test_ecdsa_curve_not_listed),
