@@ -123,7 +123,8 @@ static void put_small_exts(petrel_conn *conn, pt_builder *b)
     }
     pt_put_u16(b, PT_EXT_RECORD_SIZE_LIMIT);
     pt_put_u16(b, 2);
-    pt_put_u16(b, PT_RECORD_SIZE_LIMIT);
+    /* RFC 8449 4: no more than the largest version we offer allows. */
+    pt_put_u16(b, tls13 ? PT_RECORD_SIZE_LIMIT : PT_MAX_PLAINTEXT);
     if (ctx->post_handshake_auth && tls13) {
         pt_put_u16(b, PT_EXT_POST_HANDSHAKE_AUTH);
         pt_put_u16(b, 0);

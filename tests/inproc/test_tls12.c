@@ -242,6 +242,10 @@ static void test_client_hello_contents(void **state)
         assert_int_equal(ch_find_ext(&w, PT_EXT_RENEGOTIATION_INFO) != 0, v12);
         assert_int_equal(ch_find_ext(&w, PT_EXT_EC_POINT_FORMATS) != 0, v12);
         assert_true(ch_find_ext(&w, PT_EXT_SIGNATURE_ALGORITHMS) != 0);
+        /* RFC 8449 4: TLS 1.2 records carry at most 2^14 bytes. */
+        size_t rsl = ch_find_ext(&w, PT_EXT_RECORD_SIZE_LIMIT);
+        assert_true(rsl != 0);
+        assert_int_equal(be16(w.b + rsl + 4), v13 ? 16385 : 16384);
         petrel_conn_free(c);
         petrel_ctx_free(cctx);
     }
