@@ -201,6 +201,13 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_post_handshake_auth(petr
                                                                             bool on);
 PETREL_API bool petrel_ctx_post_handshake_auth(const petrel_ctx *ctx);
 
+/* TLS 1.2: refuse peers that do not support the extended master secret
+ * (RFC 7627), with handshake_failure. It is always offered; off by default,
+ * as in OpenSSL. TLS 1.3 is not affected. */
+PETREL_API PETREL_MUST_USE petrel_status
+petrel_ctx_set_require_extended_master_secret(petrel_ctx *ctx, bool on);
+PETREL_API bool petrel_ctx_require_extended_master_secret(const petrel_ctx *ctx);
+
 /* Called to decrypt an encrypted private key: write at most size bytes of
  * the password into buf and return its length, or -1 to give up. */
 typedef int (*petrel_password_cb)(char *buf, int size, void *userdata);

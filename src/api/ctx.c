@@ -278,6 +278,18 @@ petrel_status petrel_ctx_set_post_handshake_auth(petrel_ctx *ctx, bool on)
     return PETREL_OK;
 }
 
+petrel_status petrel_ctx_set_require_extended_master_secret(petrel_ctx *ctx, bool on)
+{
+    PT_TRY(pt_ctx_begin_change(ctx));
+    ctx->require_ems = on;
+    return PETREL_OK;
+}
+
+bool petrel_ctx_require_extended_master_secret(const petrel_ctx *ctx)
+{
+    return ctx != NULL && ctx->require_ems;
+}
+
 bool petrel_ctx_post_handshake_auth(const petrel_ctx *ctx)
 {
     return ctx != NULL && ctx->post_handshake_auth;

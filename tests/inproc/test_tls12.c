@@ -1107,8 +1107,9 @@ static void test_ems_used(void **state)
     petrel_ctx *cctx = client_ctx();
     petrel_ctx *sctx = server_ctx("server-p256");
     set_bounds(cctx, V12, V12);
-    cctx->require_ems = true;
-    sctx->require_ems = true;
+    assert_int_equal(petrel_ctx_set_require_extended_master_secret(cctx, true), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_require_extended_master_secret(sctx, true), PETREL_OK);
+    assert_true(petrel_ctx_require_extended_master_secret(sctx));
     pair p = pair_new(cctx, sctx);
     static char clog[4096];
     static char slog[4096];
@@ -1133,8 +1134,10 @@ static void hidden_ems_case(bool client_requires, bool server_requires)
     petrel_ctx *cctx = client_ctx();
     petrel_ctx *sctx = server_ctx("server-p256");
     set_bounds(cctx, V12, V12);
-    cctx->require_ems = client_requires;
-    sctx->require_ems = server_requires;
+    assert_int_equal(petrel_ctx_set_require_extended_master_secret(cctx, client_requires),
+                     PETREL_OK);
+    assert_int_equal(petrel_ctx_set_require_extended_master_secret(sctx, server_requires),
+                     PETREL_OK);
     pair p = pair_new(cctx, sctx);
     assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
     wire w;

@@ -30,6 +30,7 @@ enum {
     OPT_ALPN,
     OPT_KEYLOG,
     OPT_PHA,
+    OPT_REQUIRE_EMS,
     OPT_TRACE,
     OPT_LISTEN,
     OPT_ONCE,
@@ -58,6 +59,7 @@ static const struct option long_options[] = {
     {"alpn", required_argument, NULL, OPT_ALPN},
     {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"post-handshake-auth", no_argument, NULL, OPT_PHA},
+    {"require-ems", no_argument, NULL, OPT_REQUIRE_EMS},
     {"trace", no_argument, NULL, OPT_TRACE},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"once", no_argument, NULL, OPT_ONCE},
@@ -91,6 +93,7 @@ static const char shared_help[] =
     "  --alpn LIST              comma list of ALPN protocol names\n"
     "  --keylog FILE            append NSS key-log lines (secrets!) to FILE\n"
     "  --post-handshake-auth    TLS 1.3 post-handshake client authentication\n"
+    "  --require-ems            TLS 1.2: refuse peers without extended master secret\n"
     "  --trace                  print each handshake step on stderr\n";
 
 void opts_usage(petrel_role role)
@@ -228,6 +231,9 @@ static bool apply_context_option(int c, const char *arg, tool_opts *o)
         return true;
     case OPT_PHA:
         o->post_handshake_auth = true;
+        return true;
+    case OPT_REQUIRE_EMS:
+        o->require_ems = true;
         return true;
     case OPT_TRACE:
         o->trace = true;
@@ -408,6 +414,10 @@ static bool apply_versions(petrel_ctx *ctx, const tool_opts *o, const char **wha
     }
     *what = "--max-version";
     if (o->max_version != 0 && petrel_ctx_set_maximum_version(ctx, o->max_version) != PETREL_OK) {
+        return false;
+    }
+    *what = "--require-ems";
+    if (o->require_ems && petrel_ctx_set_require_extended_master_secret(ctx, true) != PETREL_OK) {
         return false;
     }
     *what = "--post-handshake-auth";

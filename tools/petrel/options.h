@@ -31,6 +31,7 @@ typedef struct tool_opts {
     const char *alpn;
     const char *keylog;
     bool post_handshake_auth;
+    bool require_ems;
     bool trace;
 
     /* client */
