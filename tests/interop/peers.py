@@ -47,10 +47,10 @@ def pki(name):
     return os.path.join(PKI, name)
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(family=socket.AF_INET):
+    """A TCP port on 127.0.0.1 (or ::1) that was free a moment ago."""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind(("::1" if family == socket.AF_INET6 else "127.0.0.1", 0))
         return s.getsockname()[1]
 
 
@@ -287,19 +287,21 @@ class PeerTestCase(unittest.TestCase):
     def petrel(self, *args, name="petrel"):
         return self.start(name, [PETREL, *args])
 
-    def petrel_server(self, *args, cert="server-p256", name="petrel server"):
-        """Starts `petrel server` on 127.0.0.1, port 0, with a chain and key
-        of the test PKI (cert=None for none); returns (peer, port)."""
-        argv = [PETREL, "server", "--listen", "127.0.0.1:0"]
+    def petrel_server(self, *args, cert="server-p256", name="petrel server", host="127.0.0.1"):
+        """Starts `petrel server` on host (127.0.0.1 or "[::1]"), port 0,
+        with a chain and key of the test PKI (cert=None for none); returns
+        (peer, port)."""
+        argv = [PETREL, "server", "--listen", f"{host}:0"]
         if cert:
             argv += ["--cert", pki(f"{cert}-chain.pem"), "--key", pki(f"{cert}.key")]
         peer = self.start(name, argv + list(args))
-        found = peer.wait_for(r"listening on \S*?:(\d+)", stream="err")
+        found = peer.wait_for(r"listening on \S*:(\d+)\r?\n", stream="err")
         return peer, int(found.group(1))
 
-    def petrel_client(self, port, *args, ca=True, servername="localhost", name="petrel client"):
-        """Starts `petrel client 127.0.0.1:PORT` trusting the test root."""
-        argv = [PETREL, "client", f"127.0.0.1:{port}"]
+    def petrel_client(self, port, *args, ca=True, servername="localhost", name="petrel client",
+                      host="127.0.0.1"):
+        """Starts `petrel client HOST:PORT` trusting the test root."""
+        argv = [PETREL, "client", f"{host}:{port}"]
         if ca:
             argv += ["--cafile", pki("ca.pem")]
         if servername:
@@ -328,18 +330,21 @@ class PeerTestCase(unittest.TestCase):
 
     # --- openssl ---
 
-    def openssl_server(self, *args, cert="server-p256", name="openssl s_server"):
-        """Starts `openssl s_server` on a free 127.0.0.1 port with a leaf of the
-        test PKI and its intermediate; returns (peer, port)."""
+    def openssl_server(self, *args, cert="server-p256", name="openssl s_server",
+                       host="127.0.0.1"):
+        """Starts `openssl s_server` on a free port of host (127.0.0.1, or
+        "[::1]") with a leaf of the test PKI and its intermediate; returns
+        (peer, port)."""
         argv_cert = []
         if cert:
             argv_cert = ["-cert", pki(f"{cert}.pem"), "-key", pki(f"{cert}.key"),
                          "-cert_chain", pki("int-ca.pem")]
+        family = socket.AF_INET6 if host.startswith("[") else socket.AF_INET
         for _ in range(5):
-            port = free_port()
+            port = free_port(family)
             # stdbuf: s_server prints some lines with stdio, fully buffered on a pipe.
             peer = self.start(name, ["stdbuf", "-oL", "-eL", "openssl", "s_server",
-                                     "-accept", f"127.0.0.1:{port}", *argv_cert, *args])
+                                     "-accept", f"{host}:{port}", *argv_cert, *args])
             try:
                 peer.wait_for(r"ACCEPT")
                 return peer, port
@@ -349,8 +354,9 @@ class PeerTestCase(unittest.TestCase):
                 peer.stop()
         self.fail("openssl s_server could not find a free port")
 
-    def openssl_client(self, port, *args, name="openssl s_client", verify=True):
-        argv = ["stdbuf", "-oL", "-eL", "openssl", "s_client", "-connect", f"127.0.0.1:{port}",
+    def openssl_client(self, port, *args, name="openssl s_client", verify=True,
+                       host="127.0.0.1"):
+        argv = ["stdbuf", "-oL", "-eL", "openssl", "s_client", "-connect", f"{host}:{port}",
                 "-servername", "localhost"]
         if verify:
             argv += ["-CAfile", pki("ca.pem"), "-verify_return_error",
@@ -361,7 +367,7 @@ class PeerTestCase(unittest.TestCase):
 
     def python_server(self, *args, name="python ssl server"):
         peer = self.start(name, [PYTHON, PYSSL_PEER, "server", *args])
-        found = peer.wait_for(r"listening on 127\.0\.0\.1:(\d+)")
+        found = peer.wait_for(r"listening on 127\.0\.0\.1:(\d+)\r?\n")
         return peer, int(found.group(1))
 
     def python_client(self, port, *args, name="python ssl client"):
