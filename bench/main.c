@@ -47,15 +47,15 @@ typedef struct options {
 static void params_for(bench_params *bp, bool quick)
 {
     bp->quick = quick;
-    bp->reps = quick ? 5 : 11;
-    bp->hs_batch = quick ? 100 : 400;
-    bp->pha_batch = quick ? 100 : 300;
-    bp->bulk_big = (size_t)(quick ? 32 : 128) * 1024 * 1024;
-    bp->bulk_small = (size_t)(quick ? 4 : 16) * 1024 * 1024;
+    bp->reps = quick ? 7 : 21;
+    bp->hs_batch = quick ? 60 : 200;
+    bp->pha_batch = quick ? 60 : 200;
+    bp->bulk_big = (size_t)(quick ? 16 : 64) * 1024 * 1024;
+    bp->bulk_small = (size_t)(quick ? 2 : 8) * 1024 * 1024;
     bp->mem_peak_pairs = quick ? 50 : 200;
     bp->mem_idle_pairs = quick ? 300 : 1000;
     bp->rss_pairs = quick ? 300 : 1000;
-    bp->thread_hs = quick ? 300 : 1000;
+    bp->thread_hs = quick ? 200 : 500;
     bp->floor_iter = quick ? 300 : 2000;
 }
 
