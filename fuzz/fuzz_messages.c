@@ -44,8 +44,8 @@ static void deliver(petrel_conn *conn, const tf_msg *m)
         TF_CHECK(petrel_conn_verify_client_post_handshake(conn) == PETREL_OK);
     }
     TF_CHECK(conn->state == m->state);
-    petrel_status st = pt_dispatch(conn, m->data[0], pt_span_of(m->data + 4, m->len - 4), m->data,
-                                   m->len);
+    petrel_status st =
+        pt_dispatch(conn, m->data[0], pt_span_of(m->data + 4, m->len - 4), m->data, m->len);
     TF_CHECK(st == PETREL_OK);
     TF_CHECK(pt_flush_handshake(conn) == PETREL_OK);
     tf_drain(conn);

@@ -104,8 +104,7 @@ petrel_ctx *tf_server_ctx(void)
     petrel_ctx *ctx = petrel_ctx_new(PETREL_SERVER);
     TF_CHECK(ctx != NULL);
     load_credential(ctx);
-    TF_CHECK(petrel_ctx_load_verify_locations(ctx, NULL, NULL, cert.data, cert.len) ==
-             PETREL_OK);
+    TF_CHECK(petrel_ctx_load_verify_locations(ctx, NULL, NULL, cert.data, cert.len) == PETREL_OK);
     TF_CHECK(petrel_ctx_set_verify_mode(ctx, PETREL_CERT_REQUIRED) == PETREL_OK);
     TF_CHECK(petrel_ctx_set_post_handshake_auth(ctx, true) == PETREL_OK);
     return ctx;

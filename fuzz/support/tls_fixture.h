@@ -34,8 +34,8 @@ typedef struct tf_msg {
 } tf_msg;
 
 typedef struct tf_session {
-    pt_buf to_server; /* every byte the client sent, in order */
-    pt_buf to_client; /* every byte the server sent */
+    pt_buf to_server;           /* every byte the client sent, in order */
+    pt_buf to_client;           /* every byte the server sent */
     size_t to_server_handshake; /* how much of each was the handshake */
     size_t to_client_handshake;
     tf_msg msgs[TF_MAX_MSGS];

@@ -154,11 +154,11 @@ typedef struct ch_edit {
     bool no_groups;
     bool no_key_share;
     bool no_sigalgs;
-    int dup_ext;          /* an extension to send twice, -1 for none */
-    bool unknown_exts;    /* add extensions nobody defines */
-    const uint8_t *comp;  /* replacement compression methods, or NULL */
+    int dup_ext;         /* an extension to send twice, -1 for none */
+    bool unknown_exts;   /* add extensions nobody defines */
+    const uint8_t *comp; /* replacement compression methods, or NULL */
     size_t comp_len;
-    bool bad_share;       /* replace the key share by an invalid one */
+    bool bad_share; /* replace the key share by an invalid one */
 } ch_edit;
 
 #define CH_EDIT_NONE .dup_ext = -1
@@ -209,7 +209,7 @@ static void put_edited_exts(pt_builder *b, pt_span exts, const ch_edit *e)
     static const uint8_t junk[] = {0xde, 0xad, 0xbe, 0xef, 0x00};
     pt_open(b, 2);
     if (e->unknown_exts) {
-        put_ext(b, 0x0a0a, NULL, 0);   /* a GREASE value, RFC 8701 */
+        put_ext(b, 0x0a0a, NULL, 0); /* a GREASE value, RFC 8701 */
         put_ext(b, 0x7777, junk, sizeof(junk));
     }
     while (!pt_span_empty(&exts)) {
@@ -707,7 +707,8 @@ static petrel_conn *c_message_over_limit(fx *f, petrel_status *st)
 /* The length alone fails: nothing is buffered waiting for 16 MiB. */
 static petrel_conn *c_message_length_huge(fx *f, petrel_status *st)
 {
-    static const uint8_t wire[] = {PT_CT_HANDSHAKE, 3, 3, 0, 4, PT_HS_CLIENT_HELLO, 0xff, 0xff, 0xff};
+    static const uint8_t wire[] = {PT_CT_HANDSHAKE,    3,    3,    0,   4,
+                                   PT_HS_CLIENT_HELLO, 0xff, 0xff, 0xff};
     petrel_conn *s = server_fed(f, wire, sizeof(wire), st);
     assert_int_equal(s->hsmsg.len, 4);
     return s;
@@ -763,9 +764,9 @@ static petrel_conn *c_cert_verify_alg_not_offered_pha(fx *f, petrel_status *st)
     size_t n = petrel_conn_take_output(f->p.s, sink, sizeof(sink));
     assert_true(n > 0);
     f->p.c->rl.rd.seq += 1; /* the dropped request was one record */
-    assert_int_equal(pt_certificate_send(f->p.c, f->p.s->pha->context, PT_PHA_CONTEXT_LEN, true,
-                                         NULL),
-                     PETREL_OK);
+    assert_int_equal(
+        pt_certificate_send(f->p.c, f->p.s->pha->context, PT_PHA_CONTEXT_LEN, true, NULL),
+        PETREL_OK);
     assert_int_equal(pt_flush_handshake(f->p.c), PETREL_OK);
     /* ecdsa_secp521r1_sha512: never in our signature_algorithms. */
     static const uint8_t cv[] = {PT_HS_CERTIFICATE_VERIFY, 0, 0, 8, 0x06, 0x03, 0, 4, 1, 2, 3, 4};
@@ -789,8 +790,8 @@ typedef struct ncase {
 #define PROTO PETREL_ERR_PROTOCOL
 
 static const ncase cases[] = {
-    {"record length over 2^14+256", c_oversize_record_header, PROTO,
-     PETREL_ALERT_RECORD_OVERFLOW, "", true},
+    {"record length over 2^14+256", c_oversize_record_header, PROTO, PETREL_ALERT_RECORD_OVERFLOW,
+     "", true},
     {"plaintext over 2^14", c_oversize_plaintext, PROTO, PETREL_ALERT_RECORD_OVERFLOW, "", true},
     {"heartbeat content type", c_unknown_content_type, PROTO, UNEXPECTED, "content type", true},
     {"content type 99", c_garbage_content_type, PROTO, UNEXPECTED, "content type", true},
@@ -804,8 +805,7 @@ static const ncase cases[] = {
      "twice", true},
     {"no supported_groups", c_missing_groups, PROTO, PETREL_ALERT_MISSING_EXTENSION,
      "supported_groups", true},
-    {"no key_share", c_missing_key_share, PROTO, PETREL_ALERT_MISSING_EXTENSION, "key_share",
-     true},
+    {"no key_share", c_missing_key_share, PROTO, PETREL_ALERT_MISSING_EXTENSION, "key_share", true},
     {"no signature_algorithms", c_missing_sigalgs, PROTO, PETREL_ALERT_MISSING_EXTENSION,
      "signature_algorithms", true},
     {"TLS 1.2-only ClientHello", c_tls12_only_client, PROTO, PETREL_ALERT_PROTOCOL_VERSION,
@@ -818,15 +818,15 @@ static const ncase cases[] = {
     {"ServerHello suite not offered", c_sh_suite_not_offered, PROTO, ILLEGAL, "did not offer",
      true},
     {"ServerHello group not offered", c_sh_group_not_offered, PROTO, ILLEGAL, "group", true},
-    {"ServerHello legacy_version 0x0302", c_sh_legacy_version, PROTO, ILLEGAL,
-     "legacy_version", true},
+    {"ServerHello legacy_version 0x0302", c_sh_legacy_version, PROTO, ILLEGAL, "legacy_version",
+     true},
     {"ServerHello to a server", c_server_hello_to_server, PROTO, UNEXPECTED, "ServerHello", true},
     {"ClientHello after the handshake", c_client_hello_after_handshake, PROTO, UNEXPECTED,
      "ClientHello", true},
     {"CCS of value 2", c_ccs_wrong_value, PROTO, UNEXPECTED, "change_cipher_spec", false},
     {"second CCS", c_second_ccs, PROTO, UNEXPECTED, "change_cipher_spec", false},
-    {"CCS before ClientHello", c_ccs_before_client_hello, PROTO, UNEXPECTED,
-     "change_cipher_spec", true},
+    {"CCS before ClientHello", c_ccs_before_client_hello, PROTO, UNEXPECTED, "change_cipher_spec",
+     true},
     {"CCS after the handshake", c_ccs_after_handshake, PROTO, UNEXPECTED, "change_cipher_spec",
      true},
     {"40 KeyUpdates without data", c_key_update_flood, PROTO, UNEXPECTED, "KeyUpdate", true},
@@ -839,15 +839,14 @@ static const ncase cases[] = {
      "key change", false},
     {"server chain longer than max_cert_chain_len", c_chain_too_long, PROTO,
      PETREL_ALERT_BAD_CERTIFICATE, "certificates", true},
-    {"server chain over max_cert_chain_bytes", c_chain_too_big, PROTO,
-     PETREL_ALERT_BAD_CERTIFICATE, "bytes", true},
+    {"server chain over max_cert_chain_bytes", c_chain_too_big, PROTO, PETREL_ALERT_BAD_CERTIFICATE,
+     "bytes", true},
     {"client chain longer than max_cert_chain_len", c_client_chain_too_long, PROTO,
      PETREL_ALERT_BAD_CERTIFICATE, "certificates", true},
-    {"ClientHello over max_handshake_message", c_message_over_limit, PROTO, ILLEGAL, "limit",
-     true},
+    {"ClientHello over max_handshake_message", c_message_over_limit, PROTO, ILLEGAL, "limit", true},
     {"handshake length 2^24-1", c_message_length_huge, PROTO, ILLEGAL, "limit", true},
-    {"handshake message of exactly the limit", c_message_at_limit, PROTO,
-     PETREL_ALERT_DECODE_ERROR, "malformed ClientHello", true},
+    {"handshake message of exactly the limit", c_message_at_limit, PROTO, PETREL_ALERT_DECODE_ERROR,
+     "malformed ClientHello", true},
     {"PHA CertificateVerify algorithm not offered", c_cert_verify_alg_not_offered_pha, PROTO,
      ILLEGAL, "not offered", true},
 };

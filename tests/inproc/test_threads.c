@@ -31,8 +31,8 @@ typedef struct worker {
     petrel_ctx *cctx;
     petrel_ctx *sctx;
     int id;
-    int handshakes;    /* completed on both sides */
-    int data_ok;       /* rounds whose data arrived intact both ways */
+    int handshakes; /* completed on both sides */
+    int data_ok;    /* rounds whose data arrived intact both ways */
     char first_error[256];
 } worker;
 

@@ -188,19 +188,18 @@ static void derive_needles(pt_hash_alg hash, size_t key_len)
         for (int g = 0; g <= generations; g++) {
             uint8_t out[PT_MAX_HASH];
             char label[96];
-            assert_int_equal(pt_hkdf_expand_label(algs, hash, s.bytes, "key", NULL, 0, out,
-                                                  key_len, &err),
-                             PETREL_OK);
+            assert_int_equal(
+                pt_hkdf_expand_label(algs, hash, s.bytes, "key", NULL, 0, out, key_len, &err),
+                PETREL_OK);
             snprintf(label, sizeof(label), "key of %s gen %d", s.label, g);
             add_needle(label, out, key_len);
-            assert_int_equal(pt_hkdf_expand_label(algs, hash, s.bytes, "iv", NULL, 0, out, 12,
-                                                  &err),
-                             PETREL_OK);
+            assert_int_equal(
+                pt_hkdf_expand_label(algs, hash, s.bytes, "iv", NULL, 0, out, 12, &err), PETREL_OK);
             snprintf(label, sizeof(label), "iv of %s gen %d", s.label, g);
             add_needle(label, out, 12);
-            assert_int_equal(pt_hkdf_expand_label(algs, hash, s.bytes, "traffic upd", NULL, 0,
-                                                  out, s.len, &err),
-                             PETREL_OK);
+            assert_int_equal(
+                pt_hkdf_expand_label(algs, hash, s.bytes, "traffic upd", NULL, 0, out, s.len, &err),
+                PETREL_OK);
             memcpy(s.bytes, out, s.len);
             if (g < generations) {
                 snprintf(label, sizeof(label), "%s gen %d", s.label, g + 1);
