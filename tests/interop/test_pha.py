@@ -181,5 +181,46 @@ class PetrelClientPHA(PeerTestCase):
         server.wait_for(r"still here", start=mark)
 
 
+class PetrelToPetrel(PeerTestCase):
+    """Both ends are the petrel command: the client answers the server's
+    post-handshake request from its --cert."""
+
+    def command_server(self, mode="required"):
+        _, port = self.petrel_server("--commands", "--post-handshake-auth",
+                                     "--verify-mode", mode, "--cafile", pki("ca.pem"))
+        return port
+
+    def ask(self, client, line, answer):
+        mark = client.mark()
+        client.send(line + "\n")
+        return client.wait_for(rf"(?m)^{answer}", start=mark)
+
+    def test_with_certificate(self):
+        client = self.petrel_client(self.command_server(), "--post-handshake-auth", *CLIENT_CERT)
+        self.ask(client, "HASCERT", "FALSE")
+        self.ask(client, "PHA", "OK")
+        self.ask(client, "HASCERT", "TRUE")
+        self.ask(client, "GETCERT", r"subject=.*client\.test")
+        self.ask(client, "VERSION", r"TLSv1\.3")
+        self.ask(client, "PHA", "OK")  # a second round on the same connection
+        self.ask(client, "QUIT", "BYE")
+        client.close_stdin()
+        self.assertEqual(client.wait(), 0)
+
+    def test_without_certificate_optional(self):
+        client = self.petrel_client(self.command_server("optional"), "--post-handshake-auth")
+        self.ask(client, "PHA", "OK")
+        self.ask(client, "HASCERT", "FALSE")
+        client.close_stdin()
+        self.assertEqual(client.wait(), 0)
+
+    def test_without_extension(self):
+        client = self.petrel_client(self.command_server(), *CLIENT_CERT)
+        self.ask(client, "PHA", r"ERROR \S")
+        self.ask(client, "HASCERT", "FALSE")
+        client.close_stdin()
+        self.assertEqual(client.wait(), 0)
+
+
 if __name__ == "__main__":
     unittest.main()
