@@ -7,10 +7,12 @@
  * pt_dispatch, the messages it received in the recorded session before
  * that point (tls_fixture.h; the random stream is reset, so the replay
  * verifies like the original). The rest of the input is the message body.
- * The rows are the recorded messages themselves (ServerHello, ...,
- * NewSessionTicket, KeyUpdate, the post-handshake CertificateRequest and
- * answer) plus a CertificateRequest in the handshake. The seeds are the
- * recorded bodies, one per row.
+ * The rows are the recorded messages themselves (ClientHello, ServerHello,
+ * ..., Finished, KeyUpdate, the post-handshake CertificateRequest and
+ * answer) plus a CertificateRequest in the handshake and a
+ * NewSessionTicket after it. The seeds are the recorded bodies, one per
+ * row, hand-made ones for the two extra rows, and a HelloRetryRequest
+ * made from the recorded ServerHello.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -68,13 +70,21 @@ static petrel_conn *replay(petrel_role role, size_t stage)
 static void add_rows(void)
 {
     size_t seen[3] = {0, 0, 0};
+    size_t client_connected = 0;
     for (size_t i = 0; i < rec.nmsgs; i++) {
         const tf_msg *m = &rec.msgs[i];
         rows[nrows++] = (row){m->role, seen[m->role]++, m->data[0]};
+        if (m->role == PETREL_CLIENT && m->data[0] == PT_HS_FINISHED) {
+            client_connected = seen[PETREL_CLIENT];
+        }
     }
+    TF_CHECK(client_connected > 0);
     /* A CertificateRequest where the client waits for one or a
-     * Certificate (after ServerHello and EncryptedExtensions). */
+     * Certificate (after ServerHello and EncryptedExtensions), and a
+     * NewSessionTicket on the connected client (the recorded server sends
+     * none). */
     rows[nrows++] = (row){PETREL_CLIENT, 2, PT_HS_CERTIFICATE_REQUEST};
+    rows[nrows++] = (row){PETREL_CLIENT, client_connected, PT_HS_NEW_SESSION_TICKET};
 }
 
 static const tf_msg *recorded(const row *r)
@@ -91,18 +101,62 @@ static const tf_msg *recorded(const row *r)
     return NULL;
 }
 
+/* SHA-256("HelloRetryRequest"), RFC 8446 4.1.3. */
+static const uint8_t hrr_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+/* The recorded ServerHello turned into a HelloRetryRequest asking for
+ * secp256r1 with a cookie: same session id echo and suite. */
+static size_t make_hrr(const tf_msg *sh, uint8_t *out)
+{
+    static const uint8_t exts[] = {0,  43, 0,  2, 3, 4, 0, 51,  0,   2,   0,
+                                   23, 0,  44, 0, 6, 0, 4, 'c', 'o', 'o', 'k'};
+    const uint8_t *body = sh->data + 4;
+    size_t sid_len = body[34];
+    size_t n = 0;
+    out[n++] = 3;
+    out[n++] = 3;
+    memcpy(out + n, hrr_random, 32);
+    n += 32;
+    memcpy(out + n, body + 34, 1 + sid_len + 2); /* session id, then suite */
+    n += 1 + sid_len + 2;
+    out[n++] = 0;
+    out[n++] = 0;
+    out[n++] = sizeof(exts);
+    memcpy(out + n, exts, sizeof(exts));
+    return n + sizeof(exts);
+}
+
+static void write_seed_row(size_t i, const char *what, const uint8_t *body, size_t len)
+{
+    static uint8_t seed[1 + MAX_BODY];
+    char name[48];
+    seed[0] = (uint8_t)i;
+    memcpy(seed + 1, body, len);
+    snprintf(name, sizeof(name), "row%02zu_type%u%s", i, rows[i].type, what);
+    tf_write_seed(name, seed, 1 + len);
+}
+
 static void write_seeds(void)
 {
     static const uint8_t cr_body[] = {0, 0, 8, 0, 13, 0, 4, 0, 2, 8, 7};
-    uint8_t seed[1 + MAX_BODY];
+    static const uint8_t nst_body[] = {0, 0, 0x1c, 0x20, 1,   2,   3,   4, 1,
+                                       0, 0, 4,    't',  'k', 't', '1', 0, 0};
     for (size_t i = 0; i < nrows; i++) {
         const tf_msg *m = recorded(&rows[i]);
-        size_t body_len = m != NULL ? m->len - 4 : sizeof(cr_body);
-        seed[0] = (uint8_t)i;
-        memcpy(seed + 1, m != NULL ? m->data + 4 : cr_body, body_len);
-        char name[32];
-        snprintf(name, sizeof(name), "row%02zu_type%u", i, rows[i].type);
-        tf_write_seed(name, seed, 1 + body_len);
+        if (m != NULL) {
+            write_seed_row(i, "", m->data + 4, m->len - 4);
+        } else if (rows[i].type == PT_HS_CERTIFICATE_REQUEST) {
+            write_seed_row(i, "", cr_body, sizeof(cr_body));
+        } else if (rows[i].type == PT_HS_NEW_SESSION_TICKET) {
+            write_seed_row(i, "", nst_body, sizeof(nst_body));
+        }
+        if (m != NULL && rows[i].type == PT_HS_SERVER_HELLO) {
+            uint8_t hrr[128];
+            write_seed_row(i, "_hrr", hrr, make_hrr(m, hrr));
+        }
     }
 }
 
