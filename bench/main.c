@@ -262,7 +262,7 @@ static void print_machine(const bench_params *bp)
     printf("petrel-bench (%s run): %ld CPUs online, CPU \"%s\", %s\n",
            bp->quick ? "quick" : "full", sysconf(_SC_NPROCESSORS_ONLN), model,
            OpenSSL_version(OPENSSL_VERSION));
-    printf("times are CPU time spent inside each side's calls (CLOCK_MONOTONIC around them), "
+    printf("times are the time spent inside each side's calls (CLOCK_MONOTONIC around them), "
            "repetitions interleave Petrel, OpenSSL, Petrel, ...\n");
     print_load("at start");
 }

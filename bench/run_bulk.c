@@ -1,7 +1,7 @@
 /*
  * run_bulk.c - bulk transfer: the client writes, the server reads, on an
  * established connection per suite. Each write is read in full before the
- * next one starts; throughput is bytes moved over each side's CPU time.
+ * next one starts; throughput is bytes moved over each side's time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +86,7 @@ typedef double bulk_samples[SUITES][2][2][2][BENCH_MAX_REPS];
 static void bulk_report(const bench_params *bp, bulk_samples *smp)
 {
     char unit[96];
-    snprintf(unit, sizeof(unit), "MB/s of CPU time per side, %d batches of %zu MiB / %zu KiB",
+    snprintf(unit, sizeof(unit), "MB/s of each side's time, %d batches of %zu MiB / %zu KiB",
              bp->reps, bp->bulk_big / MIB, bp->bulk_small / 1024);
     report_columns(unit, false);
     for (int su = 0; su < SUITES; su++) {
