@@ -37,8 +37,8 @@ extern void *__libc_memalign(size_t align, size_t size);
 #define FLAG_COUNTED 0x8u
 
 typedef struct hdr {
-    void *base;   /* what glibc returned */
-    size_t size;  /* bytes asked for */
+    void *base;  /* what glibc returned */
+    size_t size; /* bytes asked for */
     uint32_t flags;
     uint32_t magic;
     uint64_t pad; /* keeps the user pointer 16-byte aligned */

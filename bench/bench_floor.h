@@ -8,11 +8,11 @@
 
 /* Medians in microseconds. Index 0: ECDSA P-256 leaves, 1: RSA 2048. */
 typedef struct bench_floor {
-    double kex;              /* X25519 keygen + derive, one side */
-    double sign[2];          /* server CertificateVerify signature */
-    double verify[2];        /* its verification by the client */
-    double chain_server[2];  /* client parses + verifies the server chain + hostname */
-    double chain_client[2];  /* server parses + verifies the client chain */
+    double kex;                    /* X25519 keygen + derive, one side */
+    double sign[2];                /* server CertificateVerify signature */
+    double verify[2];              /* its verification by the client */
+    double chain_server[2];        /* client parses + verifies the server chain + hostname */
+    double chain_client[2];        /* server parses + verifies the client chain */
     double chain_server_parsed[2]; /* the same on certificates parsed beforehand */
     double chain_client_parsed[2];
     double client_sign[2];   /* client CertificateVerify signature */

@@ -12,24 +12,24 @@
 typedef struct bench_params {
     bool quick;
     const char *pki_dir;
-    int reps;              /* interleaved repetitions of every batch */
-    int hs_batch;          /* handshakes per batch */
-    int pha_batch;         /* post-handshake rounds per batch */
-    size_t bulk_big;       /* bytes per batch with 1 MiB writes */
-    size_t bulk_small;     /* bytes per batch with 1 KiB writes */
-    int mem_peak_pairs;    /* handshakes whose peak is measured */
-    int mem_idle_pairs;    /* connections held at once for the idle figure */
-    int rss_pairs;         /* connections held at once for the RSS slope */
-    int thread_hs;         /* handshakes per thread per batch */
-    int floor_iter;        /* samples of each crypto-only operation */
+    int reps;           /* interleaved repetitions of every batch */
+    int hs_batch;       /* handshakes per batch */
+    int pha_batch;      /* post-handshake rounds per batch */
+    size_t bulk_big;    /* bytes per batch with 1 MiB writes */
+    size_t bulk_small;  /* bytes per batch with 1 KiB writes */
+    int mem_peak_pairs; /* handshakes whose peak is measured */
+    int mem_idle_pairs; /* connections held at once for the idle figure */
+    int rss_pairs;      /* connections held at once for the RSS slope */
+    int thread_hs;      /* handshakes per thread per batch */
+    int floor_iter;     /* samples of each crypto-only operation */
 } bench_params;
 
 /* The two libraries in the order A, B of every interleaved repetition. */
 extern const bench_impl *const bench_impls[2];
 
 /* A case with the run's PKI and defaults filled in. */
-bench_case bench_case_make(const bench_params *bp, const char *server_leaf,
-                           const char *client_leaf, const char *suite);
+bench_case bench_case_make(const bench_params *bp, const char *server_leaf, const char *client_leaf,
+                           const char *suite);
 
 /* Each section prints its table; all return 0 or -1. */
 int bench_sanity(const bench_params *bp);

@@ -150,8 +150,7 @@ static int kex_once(EVP_PKEY *peer)
     uint8_t secret[32];
     size_t len = sizeof(secret);
     int ok = dctx != NULL && EVP_PKEY_derive_init(dctx) == 1 &&
-             EVP_PKEY_derive_set_peer(dctx, peer) == 1 &&
-             EVP_PKEY_derive(dctx, secret, &len) == 1;
+             EVP_PKEY_derive_set_peer(dctx, peer) == 1 && EVP_PKEY_derive(dctx, secret, &len) == 1;
     EVP_PKEY_CTX_free(dctx);
     EVP_PKEY_free(own);
     return ok ? 0 : -1;

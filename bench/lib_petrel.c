@@ -185,8 +185,8 @@ static long flow(pt_pair *p, bench_side from)
         }
         size_t used = 0;
         petrel_status st;
-        ON_SIDE(to, st = petrel_conn_feed(conn_of(p, to), ln->buf + ln->off, ln->len - ln->off,
-                                          &used));
+        ON_SIDE(to,
+                st = petrel_conn_feed(conn_of(p, to), ln->buf + ln->off, ln->len - ln->off, &used));
         if (st != PETREL_OK) {
             fprintf(stderr, "petrel: feed: %s\n", petrel_status_name(st));
             return -1;
@@ -206,8 +206,8 @@ static bool settled(petrel_status st)
 
 static int report(pt_pair *p, const char *what, petrel_status cs, petrel_status ss)
 {
-    fprintf(stderr, "petrel: %s: client %s (%s), server %s (%s)\n", what,
-            petrel_status_name(cs), petrel_conn_error(p->c)->message, petrel_status_name(ss),
+    fprintf(stderr, "petrel: %s: client %s (%s), server %s (%s)\n", what, petrel_status_name(cs),
+            petrel_conn_error(p->c)->message, petrel_status_name(ss),
             petrel_conn_error(p->s)->message);
     return -1;
 }
@@ -258,7 +258,8 @@ static int pt_pha_round(void *pp)
         }
         ON_SIDE(SIDE_SERVER, ss = petrel_conn_process(p->s));
     }
-    if (ss != PETREL_OK || !petrel_conn_has_peer_cert(p->s) || petrel_conn_peer_cert_pending(p->s)) {
+    if (ss != PETREL_OK || !petrel_conn_has_peer_cert(p->s) ||
+        petrel_conn_peer_cert_pending(p->s)) {
         return report(p, "post-handshake authentication", cs, ss);
     }
     return 0;

@@ -61,10 +61,11 @@ static void params_for(bench_params *bp, bool quick)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: petrel-bench [--quick] [--reps N] [--only floor,hs,pha,bulk,mem,"
-                    "threads] [--pki DIR]\n"
-                    "       petrel-bench --callgrind ecdsa|rsa|ecdsa-mutual|rsa-mutual|pha|bulk-1m|bulk-1k "
-                    "--lib petrel|openssl --side client|server [-n N]\n");
+    fprintf(stderr,
+            "usage: petrel-bench [--quick] [--reps N] [--only floor,hs,pha,bulk,mem,"
+            "threads] [--pki DIR]\n"
+            "       petrel-bench --callgrind ecdsa|rsa|ecdsa-mutual|rsa-mutual|pha|bulk-1m|bulk-1k "
+            "--lib petrel|openssl --side client|server [-n N]\n");
     return 2;
 }
 
@@ -208,7 +209,9 @@ static int callgrind_mode(const options *o)
         im->env_free(env);
     }
     printf("%s %s %s: %d %s measured\n", im->name, o->cg_kind, o->cg_side, o->cg_n,
-           bulk ? "writes" : bc.pha ? "rounds" : "handshakes");
+           bulk     ? "writes"
+           : bc.pha ? "rounds"
+                    : "handshakes");
     return rc == 0 ? 0 : 1;
 }
 
@@ -259,9 +262,8 @@ static void print_machine(const bench_params *bp)
     if (f != NULL) {
         fclose(f);
     }
-    printf("petrel-bench (%s run): %ld CPUs online, CPU \"%s\", %s\n",
-           bp->quick ? "quick" : "full", sysconf(_SC_NPROCESSORS_ONLN), model,
-           OpenSSL_version(OPENSSL_VERSION));
+    printf("petrel-bench (%s run): %ld CPUs online, CPU \"%s\", %s\n", bp->quick ? "quick" : "full",
+           sysconf(_SC_NPROCESSORS_ONLN), model, OpenSSL_version(OPENSSL_VERSION));
     printf("times are the time spent inside each side's calls (CLOCK_MONOTONIC around them), "
            "repetitions interleave Petrel, OpenSSL, Petrel, ...\n");
     print_load("at start");

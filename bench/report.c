@@ -90,12 +90,11 @@ void report_summary(void)
         bool upper = strcmp(t->unit, "<=") == 0;
         bool met = upper ? t->measured <= t->target : t->measured >= t->target;
         if (upper) {
-            printf("%-46s measured %6.3f   target <= %.3f   %s\n", t->what, t->measured,
-                   t->target, met ? "met" : "MISSED");
+            printf("%-46s measured %6.3f   target <= %.3f   %s\n", t->what, t->measured, t->target,
+                   met ? "met" : "MISSED");
         } else {
-            printf("%-46s measured %6.2fx  target >= %.2fx  %s (%+.0f%%)\n", t->what,
-                   t->measured, t->target, met ? "met" : "MISSED",
-                   100.0 * (t->measured / t->target - 1.0));
+            printf("%-46s measured %6.2fx  target >= %.2fx  %s (%+.0f%%)\n", t->what, t->measured,
+                   t->target, met ? "met" : "MISSED", 100.0 * (t->measured / t->target - 1.0));
         }
     }
 }

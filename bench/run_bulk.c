@@ -96,8 +96,7 @@ static void bulk_report(const bench_params *bp, bulk_samples *smp)
             for (int s = 0; s < 2; s++) {
                 bench_stat a = bench_stat_of((*smp)[su][z][0][s], (size_t)bp->reps);
                 bench_stat b = bench_stat_of((*smp)[su][z][1][s], (size_t)bp->reps);
-                report_row(label, s == 0 ? "send" : "receive", a, b, true, NULL,
-                           sizes[z].target);
+                report_row(label, s == 0 ? "send" : "receive", a, b, true, NULL, sizes[z].target);
             }
         }
     }
@@ -113,8 +112,8 @@ static int bulk_loop(const bench_params *bp, bulk_conn conns[SUITES][2], const u
             for (int z = 0; z < 2; z++) {
                 for (int i = 0; i < 2; i++) {
                     double v[2] = {0, 0};
-                    if (bulk_batch(bench_impls[i], &conns[su][i], data, totals[z],
-                                   sizes[z].wsize, v) != 0) {
+                    if (bulk_batch(bench_impls[i], &conns[su][i], data, totals[z], sizes[z].wsize,
+                                   v) != 0) {
                         return -1;
                     }
                     (*smp)[su][z][i][0][r] = v[0];

@@ -30,8 +30,8 @@ static const char *const side_names[2] = {"client", "server"};
 
 const bench_impl *const bench_impls[2] = {&bench_petrel, &bench_openssl};
 
-bench_case bench_case_make(const bench_params *bp, const char *server_leaf,
-                           const char *client_leaf, const char *suite)
+bench_case bench_case_make(const bench_params *bp, const char *server_leaf, const char *client_leaf,
+                           const char *suite)
 {
     bench_case bc = {
         .pki_dir = bp->pki_dir,
@@ -109,8 +109,8 @@ int bench_sanity(const bench_params *bp)
     report_title("What each library negotiates (one handshake per setting; a wrong hostname "
                  "must fail)");
     for (size_t c = 0; c < HS_CASES; c++) {
-        bench_case bc = bench_case_make(bp, hs_cases[c].server_leaf, hs_cases[c].client_leaf,
-                                        SUITE);
+        bench_case bc =
+            bench_case_make(bp, hs_cases[c].server_leaf, hs_cases[c].client_leaf, SUITE);
         for (int i = 0; i < 2; i++) {
             if (sanity_one(bench_impls[i], &bc, hs_cases[c].label) != 0) {
                 return -1;
@@ -178,8 +178,8 @@ static int rot_open(const bench_params *bp, rot_envs *re)
         bench_case bc = bench_case_make(bp, re->leaf[c], NULL, SUITE);
         for (int i = 0; i < 2; i++) {
             re->env[i][c] = bench_impls[i]->env_new(&bc);
-            if (re->env[i][c] == NULL || one_handshake(bench_impls[i], re->env[i][c],
-                                                       "localhost") != 0) {
+            if (re->env[i][c] == NULL ||
+                one_handshake(bench_impls[i], re->env[i][c], "localhost") != 0) {
                 return -1;
             }
         }
@@ -201,8 +201,8 @@ static void rot_close(rot_envs *re)
 static int hs_envs(const bench_params *bp, void *envs[HS_CASES][2])
 {
     for (size_t c = 0; c < HS_CASES; c++) {
-        bench_case bc = bench_case_make(bp, hs_cases[c].server_leaf, hs_cases[c].client_leaf,
-                                        SUITE);
+        bench_case bc =
+            bench_case_make(bp, hs_cases[c].server_leaf, hs_cases[c].client_leaf, SUITE);
         for (int i = 0; i < 2; i++) {
             double ignored[2];
             envs[c][i] = bench_impls[i]->env_new(&bc);
@@ -226,8 +226,7 @@ static void hs_report(const bench_params *bp, const bench_floor *floor, hs_sampl
         for (int s = 0; s < 2; s++) {
             bench_stat a = bench_stat_of((*smp)[c][0][s], (size_t)bp->reps);
             bench_stat b = bench_stat_of((*smp)[c][1][s], (size_t)bp->reps);
-            report_row(hs_cases[c].label, side_names[s], a, b, false, fl[s],
-                       hs_cases[c].target[s]);
+            report_row(hs_cases[c].label, side_names[s], a, b, false, fl[s], hs_cases[c].target[s]);
         }
     }
     double fl[2][2];

@@ -19,10 +19,10 @@
 #include "bench_run.h"
 
 typedef struct mem_result {
-    double peak[2];       /* bytes, median over handshakes */
-    double idle[2];       /* bytes per connection */
+    double peak[2];        /* bytes, median over handshakes */
+    double idle[2];        /* bytes per connection */
     double idle_crypto[2]; /* of which requested through CRYPTO_malloc */
-    double rss_pair;      /* bytes per connected pair */
+    double rss_pair;       /* bytes per connected pair */
 } mem_result;
 
 static long rss_bytes(void)

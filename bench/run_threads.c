@@ -54,9 +54,9 @@ static void *work(void *arg)
 
 /* What one run of `threads` threads measured. */
 typedef struct run_result {
-    double rate;        /* handshakes per second of wall time */
-    double cpus;        /* CPU time of the process / wall time */
-    double cpu_per_hs;  /* thread CPU microseconds per handshake */
+    double rate;       /* handshakes per second of wall time */
+    double cpus;       /* CPU time of the process / wall time */
+    double cpu_per_hs; /* thread CPU microseconds per handshake */
     double waits_per_hs;
 } run_result;
 
