@@ -252,7 +252,8 @@ static int os_pha_round(void *pp)
         }
     });
     if (r != 1) {
-        return ossl_fail("SSL_verify_client_post_handshake"), -1;
+        ossl_fail("SSL_verify_client_post_handshake");
+        return -1;
     }
     size_t n = 0;
     ON_SIDE(SIDE_CLIENT, r = SSL_read_ex(p->c, p->rbuf, READ_CAP, &n));
