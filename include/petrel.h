@@ -21,8 +21,12 @@
  *  - Errors are values (petrel_status). PETREL_OK is 0. WANT_READ and
  *    WANT_WRITE are not failures: they say what the connection is waiting for.
  *    Every other status comes with a record, petrel_conn_error() or
- *    petrel_ctx_error(), that holds a sentence a person can act on. The first
- *    fatal error on a connection is sticky: later calls return it again.
+ *    petrel_ctx_error(), that holds a sentence a person can act on. The record
+ *    describes the most recent call that did not return OK; a later OK does
+ *    not clear it. The first fatal error on a connection is sticky: later
+ *    calls return it again.
+ *  - Setters that return void (callbacks) are ignored on a frozen context;
+ *    the context's error record then says so.
  *  - The library prints nothing and never logs secrets, except through the
  *    key-log callback the application installs.
  */
@@ -296,7 +300,10 @@ PETREL_API void petrel_ctx_limits(const petrel_ctx *ctx, petrel_limits *out);
 
 /* A new connection from ctx (which becomes frozen). server_hostname is
  * required on a client when check_hostname is on; it is sent as SNI unless it
- * is an IP address, and used for the hostname check. */
+ * is an IP address, and used for the hostname check. A server connection
+ * takes NULL; petrel_conn_server_hostname() then returns the SNI the client
+ * sent. Returns NULL on failure, with the reason in petrel_ctx_error(ctx)
+ * (a context shared by threads keeps only the latest such reason). */
 PETREL_API petrel_conn *petrel_conn_new(petrel_ctx *ctx, const char *server_hostname);
 PETREL_API void petrel_conn_free(petrel_conn *conn);
 PETREL_API const petrel_error *petrel_conn_error(const petrel_conn *conn);
@@ -357,8 +364,12 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_conn_shutdown(petrel_conn *conn)
  * for petrel_conn_read(). See petrel_conn_peer_cert_pending(). */
 PETREL_API PETREL_MUST_USE petrel_status petrel_conn_verify_client_post_handshake(petrel_conn *conn);
 /* Drives pending handshake work without application data: flushes queued
- * output and processes whatever input has arrived. OK when nothing is left
- * to do, WANT_READ while an answer is outstanding. */
+ * output and processes whatever input has arrived. Returns OK when nothing
+ * is left to do, WANT_READ while an answer is outstanding and more input is
+ * needed, ZERO_RETURN when the peer closed before answering. OK while
+ * petrel_conn_peer_cert_pending() is still true means application data the
+ * peer sent before its answer fills the connection's buffer (see
+ * petrel_conn_pending()): read it, then call again. */
 PETREL_API PETREL_MUST_USE petrel_status petrel_conn_process(petrel_conn *conn);
 /* True while a post-handshake certificate request awaits its answer. */
 PETREL_API bool petrel_conn_peer_cert_pending(const petrel_conn *conn);

@@ -553,12 +553,18 @@ petrel_status pt_engine_process(petrel_conn *conn)
 {
     PT_TRY(pt_engine_handshake(conn));
     petrel_status st = pump(conn, goal_never);
+    bool pending = pt_engine_peer_cert_pending(conn);
     if (st == PETREL_ERR_WANT_READ) {
         release_idle_buffers(conn);
-        if (!pt_engine_peer_cert_pending(conn)) {
-            return PETREL_OK;
-        }
+        return pending ? st : PETREL_OK;
     }
+    if (st == PETREL_OK && pending && conn->close_received) {
+        return pt_fail(&conn->err, PETREL_ERR_ZERO_RETURN, PETREL_ALERT_CLOSE_NOTIFY,
+                       "peer closed the connection (close_notify) without answering the "
+                       "certificate request");
+    }
+    /* OK with an answer still pending: application data that arrived first
+     * fills its buffer and must be read before more input is processed. */
     return st;
 }
 

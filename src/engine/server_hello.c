@@ -166,6 +166,7 @@ petrel_status pt_server_flight_send(petrel_conn *conn, const uint8_t *share, siz
     PT_TRY(maybe_ccs(conn));
     PT_TRY(pt_ks_install(conn, hs->server_hs_secret, true));
     PT_TRY(pt_ks_install(conn, hs->client_hs_secret, false));
+    conn->rl.plain_alerts = true;
     PT_TRY(send_encrypted_extensions(conn));
     if (wants_handshake_client_auth(conn)) {
         PT_TRY(send_cert_request(conn));

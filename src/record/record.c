@@ -276,6 +276,7 @@ static petrel_status open13(pt_record_layer *rl, uint8_t *header, size_t length,
         return auth_failed(d, st, err);
     }
     d->seq++;
+    rl->plain_alerts = false;
     /* RFC 8446 5.4: the content type is the last non-zero byte. */
     while (inner > 0 && body[inner - 1] == 0) {
         inner--;
@@ -335,6 +336,9 @@ petrel_status pt_record_open(pt_record_layer *rl, uint8_t *in, size_t in_len, pt
     }
     if (rl->rd.tls13 && h.type == PT_CT_CHANGE_CIPHER_SPEC) {
         /* RFC 8446 5: handed over unprotected; the engine judges it. */
+        return deliver(rl, h.type, body, h.length, false, out, err);
+    }
+    if (rl->rd.tls13 && h.type == PT_CT_ALERT && rl->plain_alerts) {
         return deliver(rl, h.type, body, h.length, false, out, err);
     }
     if (rl->rd.tls13) {

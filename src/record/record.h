@@ -44,6 +44,10 @@ typedef struct pt_record_layer {
     size_t max_fragment;    /* largest plaintext fragment we send */
     size_t max_in_plain;    /* largest plaintext fragment we accept */
     size_t pad_to;          /* TLS 1.3: pad inner plaintext to a multiple, 0 = none */
+    /* TLS 1.3 server: a client that fails while reading the server's flight
+     * may not have switched to its handshake keys yet, so its alert comes
+     * unprotected. Accepted until the first protected record opens. */
+    bool plain_alerts;
 } pt_record_layer;
 
 void pt_record_layer_init(pt_record_layer *rl);

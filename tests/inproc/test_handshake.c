@@ -269,6 +269,36 @@ static void test_record_size_limit(void **state)
     petrel_ctx_free(cctx);
 }
 
+/* A client that fails while reading the server's flight may still write in
+ * the clear (OpenSSL does): the server takes its unprotected alert until the
+ * client's first protected record, and refuses one after. */
+static void test_plain_alert_from_client(void **state)
+{
+    static const uint8_t alert[] = {PT_CT_ALERT, 3, 3, 0, 2, 2, PETREL_ALERT_UNKNOWN_CA};
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
+    pair_move(p.c, p.s);
+    assert_int_equal(petrel_conn_do_handshake(p.s), PETREL_ERR_WANT_READ);
+    size_t used;
+    assert_int_equal(petrel_conn_feed(p.s, alert, sizeof(alert), &used), PETREL_OK);
+    assert_int_equal(petrel_conn_do_handshake(p.s), PETREL_ERR_PEER_ALERT);
+    assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_UNKNOWN_CA);
+    pair_free(&p);
+
+    p = pair_new(cctx, sctx);
+    expect_ok_handshake(&p);
+    assert_int_equal(petrel_conn_feed(p.s, alert, sizeof(alert), &used), PETREL_OK);
+    uint8_t b[8];
+    size_t n;
+    assert_int_equal(petrel_conn_read(p.s, b, sizeof(b), &n), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.s)->alert, PETREL_ALERT_UNEXPECTED_MESSAGE);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_automatic_key_update),
         cmocka_unit_test(test_session_tickets_kept),
         cmocka_unit_test(test_record_size_limit),
+        cmocka_unit_test(test_plain_alert_from_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

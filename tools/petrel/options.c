@@ -34,6 +34,7 @@ enum {
     OPT_TRACE,
     OPT_LISTEN,
     OPT_ONCE,
+    OPT_TIMEOUT,
     OPT_HTTP,
     OPT_COMMANDS,
     OPT_PHA_PATH,
@@ -66,6 +67,7 @@ static const struct option long_options[] = {
     {"http", no_argument, NULL, OPT_HTTP},
     {"commands", no_argument, NULL, OPT_COMMANDS},
     {"pha-path", required_argument, NULL, OPT_PHA_PATH},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -113,6 +115,8 @@ void opts_usage(petrel_role role)
            "Server options:\n"
            "  --listen ADDR:PORT       where to listen\n"
            "  --once                   serve one connection, then exit (0 when clean)\n"
+           "  --timeout SECONDS        drop a client silent or not reading for this long\n"
+           "                           (default 30, 0 waits forever)\n"
            "  --http                   answer HTTP/1.0 requests with a page naming the\n"
            "                           protocol version and cipher suite\n"
            "  --pha-path PREFIX        with --http: for paths starting with PREFIX, ask\n"
@@ -216,7 +220,8 @@ static bool apply_context_option(int c, const char *arg, tool_opts *o)
         o->no_hostname_cn = true;
         return true;
     case OPT_SECURITY_LEVEL:
-        return parse_int(arg, &o->security_level);
+        /* 0 to 5 here; out-of-range levels are the library's to refuse. */
+        return parse_int(arg, &o->security_level) && o->security_level >= 0;
     case OPT_CIPHERS:
         o->ciphers = arg;
         return true;
@@ -257,6 +262,8 @@ static bool apply_server_option(int c, const char *arg, tool_opts *o)
     case OPT_ONCE:
         o->once = true;
         return true;
+    case OPT_TIMEOUT:
+        return parse_int(arg, &o->timeout) && o->timeout >= 0;
     case OPT_HTTP:
         o->mode = SERVE_HTTP;
         return true;
@@ -299,6 +306,7 @@ opts_result opts_parse(int argc, char **argv, petrel_role role, tool_opts *o)
     memset(o, 0, sizeof(*o));
     o->verify_mode = -1;
     o->security_level = -1;
+    o->timeout = 30;
     optind = 0; /* glibc: 0 also resets its scanning state between calls */
     opterr = 1;
     int c;

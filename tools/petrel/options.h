@@ -39,6 +39,7 @@ typedef struct tool_opts {
     /* server */
     const char *listen;
     bool once;
+    int timeout; /* seconds a server waits on a silent client; 0 = forever */
     serve_mode mode;
     const char *pha_path;
 } tool_opts;

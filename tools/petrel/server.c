@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -66,6 +67,15 @@ petrel_status serve_request_cert(served *s)
     petrel_status st = petrel_conn_verify_client_post_handshake(s->conn);
     while (st == PETREL_OK && petrel_conn_peer_cert_pending(s->conn)) {
         st = petrel_conn_process(s->conn);
+        if (st == PETREL_OK && petrel_conn_peer_cert_pending(s->conn)) {
+            /* The client sent more application data than the connection
+             * buffers before answering; this simple server does not keep
+             * it, so the client is dropped. */
+            tool_fail("the client sent %zu bytes of data without answering the certificate "
+                      "request; closing",
+                      petrel_conn_pending(s->conn));
+            return PETREL_ERR_PROTOCOL;
+        }
     }
     return st;
 }
@@ -106,6 +116,17 @@ static int serve_one(petrel_ctx *ctx, int fd, const tool_opts *o)
     return rc;
 }
 
+/* One connection at a time: a client that goes silent, or stops reading,
+ * must not hold the server for ever. */
+static void set_timeouts(int fd, int seconds)
+{
+    struct timeval tv = {.tv_sec = seconds};
+    if (seconds > 0) {
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    }
+}
+
 static int accept_loop(petrel_ctx *ctx, int lfd, const tool_opts *o)
 {
     for (;;) {
@@ -116,6 +137,7 @@ static int accept_loop(petrel_ctx *ctx, int lfd, const tool_opts *o)
         if (fd < 0) {
             return tool_fail("accept failed: %s", strerror(errno));
         }
+        set_timeouts(fd, o->timeout);
         int rc = serve_one(ctx, fd, o);
         close(fd);
         if (o->once) {

@@ -99,7 +99,17 @@ static int respond(served *s, const char *status, const char *extra)
  * its alert and the connection is only closed. */
 static int respond_protected(served *s)
 {
-    if (serve_request_cert(s) != PETREL_OK) {
+    petrel_status st = PETREL_OK;
+    if (!petrel_conn_has_peer_cert(s->conn)) {
+        st = serve_request_cert(s);
+    }
+    if (st == PETREL_ERR_MISUSE) {
+        char why[400];
+        snprintf(why, sizeof(why), "<p>A client certificate cannot be requested: %.300s</p>\n",
+                 petrel_conn_error(s->conn)->message);
+        return respond(s, "403 Forbidden", why);
+    }
+    if (st != PETREL_OK) {
         return tool_fail_conn("client authentication failed", s->conn);
     }
     petrel_cert_info info;
@@ -138,6 +148,11 @@ static int cmd_pha(served *s)
     }
     if (st == PETREL_ERR_MISUSE) {
         return reply(s, "ERROR %s", petrel_conn_error(s->conn)->message);
+    }
+    if (st == PETREL_ERR_ZERO_RETURN) {
+        /* The client closed instead of answering: close cleanly too. */
+        fprintf(stderr, "petrel: %s\n", petrel_conn_error(s->conn)->message);
+        return read_ended(s, st);
     }
     return tool_fail_conn("client authentication failed", s->conn);
 }
