@@ -46,13 +46,16 @@ static petrel_status check_hostname_arg(petrel_ctx *ctx, const char *hostname)
     return PETREL_OK;
 }
 
+/* Records and handshake messages hold no key material, so their buffers
+ * are not wiped byte by byte as they are consumed; decrypted application
+ * data is (conn->app). Keys live in the key schedule and libcrypto. */
 static void init_buffers(petrel_conn *conn, const petrel_limits *limits)
 {
-    pt_buf_init(&conn->in, in_max(limits), true);
-    pt_buf_init(&conn->out, PT_OUT_MAX, true);
+    pt_buf_init(&conn->in, in_max(limits), false);
+    pt_buf_init(&conn->out, PT_OUT_MAX, false);
     pt_buf_init(&conn->app, limits->max_buffered_plaintext + PT_MAX_PLAINTEXT, true);
     /* 4 bytes of message header precede the body (RFC 8446 4). */
-    pt_buf_init(&conn->hsmsg, limits->max_handshake_message + 4, true);
+    pt_buf_init(&conn->hsmsg, limits->max_handshake_message + 4, false);
 }
 
 static void release_buffers(petrel_conn *conn)

@@ -136,6 +136,7 @@ void pt_buf_init(pt_buf *b, size_t max, bool secret)
 {
     b->data = NULL;
     b->len = 0;
+    b->head = 0;
     b->cap = 0;
     b->max = max;
     b->secret = secret;
@@ -155,6 +156,29 @@ static size_t next_cap(const pt_buf *b, size_t need)
     return cap > 0 ? cap : 1;
 }
 
+static uint8_t *block(const pt_buf *b)
+{
+    return b->data - b->head;
+}
+
+/* Moves the contents to the start of the block. */
+static void compact(pt_buf *b)
+{
+    if (b->head == 0) {
+        return;
+    }
+    uint8_t *base = block(b);
+    memmove(base, b->data, b->len);
+    if (b->secret) {
+        /* The old copy's bytes that the move did not overwrite are stale:
+         * from the later of the new end and the old start, to the old end. */
+        size_t from = b->head > b->len ? b->head : b->len;
+        pt_wipe(base + from, b->head + b->len - from);
+    }
+    b->data = base;
+    b->head = 0;
+}
+
 /* Moves a secret buffer to a fresh block so no copy is left unwiped. */
 static bool grow_secret(pt_buf *b, size_t cap)
 {
@@ -165,8 +189,11 @@ static bool grow_secret(pt_buf *b, size_t cap)
     if (b->len > 0) {
         memcpy(fresh, b->data, b->len);
     }
-    pt_free_secret(b->data, b->cap);
+    if (b->data != NULL) {
+        pt_free_secret(block(b), b->cap);
+    }
     b->data = fresh;
+    b->head = 0;
     b->cap = cap;
     return true;
 }
@@ -177,12 +204,19 @@ bool pt_buf_reserve(pt_buf *b, size_t extra)
         return false;
     }
     size_t need = b->len + extra;
+    if (b->data != NULL && b->head + need <= b->cap) {
+        return true;
+    }
     if (b->data != NULL && need <= b->cap) {
+        compact(b);
         return true;
     }
     size_t cap = next_cap(b, need);
     if (b->secret) {
         return grow_secret(b, cap);
+    }
+    if (b->data != NULL) {
+        compact(b);
     }
     uint8_t *p = pt_realloc(b->data, cap);
     if (p == NULL) {
@@ -211,32 +245,40 @@ void pt_buf_consume(pt_buf *b, size_t n)
         pt_buf_reset(b);
         return;
     }
-    size_t rest = b->len - n;
-    memmove(b->data, b->data + n, rest);
     if (b->secret) {
-        /* The tail still holds the last n bytes of the old contents. */
-        pt_wipe(b->data + rest, n);
+        pt_wipe(b->data, n);
     }
-    b->len = rest;
+    b->data += n;
+    b->head += n;
+    b->len -= n;
 }
 
 void pt_buf_reset(pt_buf *b)
 {
+    if (b->data == NULL) {
+        b->len = 0;
+        return;
+    }
     if (b->secret) {
         pt_wipe(b->data, b->len);
     }
+    b->data = block(b);
+    b->head = 0;
     b->len = 0;
 }
 
 void pt_buf_release(pt_buf *b)
 {
-    if (b->secret) {
-        pt_free_secret(b->data, b->cap);
-    } else {
-        pt_free(b->data);
+    if (b->data != NULL) {
+        if (b->secret) {
+            pt_free_secret(block(b), b->cap);
+        } else {
+            pt_free(block(b));
+        }
     }
     b->data = NULL;
     b->len = 0;
+    b->head = 0;
     b->cap = 0;
 }
 

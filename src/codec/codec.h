@@ -50,9 +50,10 @@ static inline bool pt_span_empty(const pt_span *s)
 }
 
 typedef struct pt_buf {
-    uint8_t *data;
+    uint8_t *data; /* the first unconsumed byte */
     size_t len;
-    size_t cap;
+    size_t head;   /* consumed bytes before data: the block starts at data - head */
+    size_t cap;    /* bytes allocated from the start of the block */
     size_t max;    /* hard limit on len */
     bool secret;   /* wipe on free and on shrink */
 } pt_buf;
@@ -62,7 +63,8 @@ void pt_buf_init(pt_buf *b, size_t max, bool secret);
  * failure reported as false. */
 bool pt_buf_reserve(pt_buf *b, size_t extra) PT_MUST_USE;
 bool pt_buf_append(pt_buf *b, const void *p, size_t n) PT_MUST_USE;
-/* Drops n bytes from the front. */
+/* Drops n bytes from the front (by moving the start, not the bytes: the
+ * space is reclaimed when the buffer next needs room at its end). */
 void pt_buf_consume(pt_buf *b, size_t n);
 /* Empties the buffer, keeping its memory. */
 void pt_buf_reset(pt_buf *b);

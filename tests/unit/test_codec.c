@@ -166,21 +166,50 @@ static void test_buf_consume_moves_remainder(void **state)
 
 static void test_secret_buf_wipes_moved_and_consumed_bytes(void **state)
 {
-    static const uint8_t zeros[8] = {0};
+    static const uint8_t zeros[64] = {0};
     pt_buf b;
     pt_buf_init(&b, 64, true);
     assert_true(pt_buf_append(&b, "SECRETxy", 8));
     pt_buf_consume(&b, 6);
     assert_memory_equal(b.data, "xy", 2);
-    /* Bytes past the new end are the old tail and must be gone. */
-    assert_memory_equal(b.data + 2, zeros, 6);
+    /* Consumed bytes stay in the block, before data, and are wiped. */
+    assert_int_equal(b.head, 6);
+    assert_memory_equal(b.data - b.head, zeros, 6);
     assert_true(pt_buf_append(&b, "KEY", 3));
     pt_buf_reset(&b);
     assert_int_equal(b.len, 0);
+    assert_int_equal(b.head, 0);
     assert_memory_equal(b.data, zeros, 5);
     assert_true(pt_buf_append(&b, "abc", 3));
     pt_buf_consume(&b, 3);
     assert_memory_equal(b.data, zeros, 3);
+    pt_buf_release(&b);
+}
+
+/* Room at the end is made by moving the contents to the block's start; the
+ * bytes left behind by the move are wiped. */
+static void test_secret_buf_compacts_and_wipes(void **state)
+{
+    static const uint8_t zeros[64] = {0};
+    uint8_t fill[200];
+    memset(fill, 'S', sizeof(fill));
+    pt_buf b;
+    pt_buf_init(&b, 256, true);
+    assert_true(pt_buf_append(&b, fill, 200));
+    size_t cap = b.cap;
+    pt_buf_consume(&b, 150);
+    assert_true(pt_buf_reserve(&b, cap - 50));
+    assert_int_equal(b.head, 0);
+    assert_int_equal(b.cap, cap);
+    assert_int_equal(b.len, 50);
+    assert_memory_equal(b.data, fill, 50);
+    assert_memory_equal(b.data + 50, zeros, 50);
+    /* Contents shorter than the consumed prefix: the old copy lies wholly
+     * past the new end. */
+    pt_buf_consume(&b, 40);
+    assert_true(pt_buf_reserve(&b, cap - 10));
+    assert_memory_equal(b.data, fill, 10);
+    assert_memory_equal(b.data + 10, zeros, 40);
     pt_buf_release(&b);
 }
 
@@ -350,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_buf_grows_by_doubling_up_to_max),
         cmocka_unit_test(test_buf_consume_moves_remainder),
         cmocka_unit_test(test_secret_buf_wipes_moved_and_consumed_bytes),
+        cmocka_unit_test(test_secret_buf_compacts_and_wipes),
         cmocka_unit_test(test_secret_buf_keeps_contents_when_growing),
         cmocka_unit_test(test_builder_nested_lengths),
         cmocka_unit_test(test_builder_put_u24_and_u64),
