@@ -111,6 +111,11 @@ class KeyLog(PeerTestCase):
         self.dir = tempfile.TemporaryDirectory()
         self.addCleanup(self.dir.cleanup)
 
+    def assert_private(self, name):
+        """The key log holds secrets: nobody but its owner may read it."""
+        mode = os.stat(os.path.join(self.dir.name, name)).st_mode
+        self.assertEqual(mode & 0o077, 0, f"key log mode is {mode & 0o777:o}")
+
     def lines(self, name):
         with open(os.path.join(self.dir.name, name)) as f:
             return sorted(ln.strip() for ln in f if ln.strip() and not ln.startswith("#"))
@@ -120,6 +125,7 @@ class KeyLog(PeerTestCase):
         each label. OpenSSL also logs EXPORTER_SECRET, which petrel has no
         use for (it offers no keying material exporter)."""
         self.assertTrue(ours, "petrel wrote no key log lines")
+        self.assert_private("petrel.log")
         theirs = [ln for ln in theirs if not ln.startswith("EXPORTER_SECRET ")]
         self.assertEqual(ours, theirs)
         self.assertEqual({ln.split()[0] for ln in ours}, set(labels))

@@ -1,0 +1,26 @@
+"""`petrel demo`, which the README's first command runs: it must finish
+every step (handshake, data, post-handshake authentication, close) and
+exit 0."""
+
+import subprocess
+import unittest
+
+from peers import DEADLINE, PETREL, PeerTestCase
+
+
+class Demo(PeerTestCase):
+    def test_demo_succeeds(self):
+        proc = subprocess.run([PETREL, "demo"], capture_output=True, text=True,
+                              errors="replace", timeout=DEADLINE * 3)
+        out = proc.stdout + proc.stderr
+        if proc.returncode != 0:
+            self.fail(f"petrel demo exited {proc.returncode}:\n{out}")
+        for pattern in (r"Negotiated TLSv1\.3", r"server: sent CertificateRequest",
+                        r"client: sent CertificateVerify", r"Both sides closed cleanly",
+                        r"every step succeeded"):
+            with self.subTest(pattern=pattern):
+                self.assertRegex(out, pattern)
+
+
+if __name__ == "__main__":
+    unittest.main()
