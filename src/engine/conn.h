@@ -41,6 +41,11 @@ struct petrel_conn {
     pt_buf in;  /* received bytes not yet opened as records */
     pt_buf out; /* protected bytes waiting to be sent */
     pt_buf app; /* decrypted application data not yet read */
+    /* During a read with conn->app empty, application data goes straight
+     * from the decrypted record into the caller's buffer. */
+    uint8_t *deliver_to;
+    size_t deliver_cap;
+    size_t delivered;
     pt_buf hsmsg; /* handshake bytes being reassembled into messages */
     pt_buf hsout; /* handshake messages of the current flight, not yet sealed */
     bool transport_eof;

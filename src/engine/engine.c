@@ -316,7 +316,14 @@ static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
     conn->empty_records_in_row = 0;
     conn->key_updates_in_row = 0;
     conn->warning_alerts_in_row = 0;
-    if (!pt_buf_append(&conn->app, rec->data, rec->len)) {
+    size_t direct = 0;
+    if (conn->deliver_to != NULL && conn->app.len == 0) {
+        size_t room = conn->deliver_cap - conn->delivered;
+        direct = rec->len < room ? rec->len : room;
+        memcpy(conn->deliver_to + conn->delivered, rec->data, direct);
+        conn->delivered += direct;
+    }
+    if (!pt_buf_append(&conn->app, rec->data + direct, rec->len - direct)) {
         return pt_fail(&conn->err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
                        "application data buffer overflow");
     }
@@ -455,7 +462,21 @@ static void release_idle_buffers(petrel_conn *conn)
 
 static bool goal_app_data(const petrel_conn *conn)
 {
-    return conn->app.len > 0;
+    return conn->app.len > 0 || conn->delivered > 0;
+}
+
+/* Runs records until application data arrives, copying the first of it
+ * straight into buf. */
+static petrel_status read_records(petrel_conn *conn, uint8_t *buf, size_t cap, size_t *nread)
+{
+    conn->deliver_to = buf;
+    conn->deliver_cap = cap;
+    conn->delivered = 0;
+    petrel_status st = pump(conn, goal_app_data);
+    *nread = conn->delivered;
+    conn->deliver_to = NULL;
+    conn->delivered = 0;
+    return st;
 }
 
 petrel_status pt_engine_read(petrel_conn *conn, uint8_t *buf, size_t cap, size_t *nread)
@@ -463,7 +484,11 @@ petrel_status pt_engine_read(petrel_conn *conn, uint8_t *buf, size_t cap, size_t
     *nread = 0;
     if (conn->app.len == 0) {
         PT_TRY(pt_engine_handshake(conn));
-        PT_TRY(pump(conn, goal_app_data));
+        petrel_status st = read_records(conn, buf, cap, nread);
+        if (*nread > 0) {
+            return PETREL_OK;
+        }
+        PT_TRY(st);
     }
     if (conn->app.len > 0) {
         size_t n = cap < conn->app.len ? cap : conn->app.len;
