@@ -284,9 +284,6 @@ class PeerTestCase(unittest.TestCase):
 
     # --- petrel ---
 
-    def petrel(self, *args, name="petrel"):
-        return self.start(name, [PETREL, *args])
-
     def petrel_server(self, *args, cert="server-p256", name="petrel server", host="127.0.0.1"):
         """Starts `petrel server` on host (127.0.0.1 or "[::1]"), port 0,
         with a chain and key of the test PKI (cert=None for none); returns
