@@ -62,6 +62,28 @@ petrel_status pt_aead_seal(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const
     return PETREL_OK;
 }
 
+petrel_status pt_aead_seal_from(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE],
+                                const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                                size_t len, const uint8_t *tail, size_t tail_len, uint8_t *out,
+                                uint8_t tag[PT_AEAD_TAG], pt_error *err)
+{
+    int outl = 0;
+    int taill = 0;
+    int finl = 0;
+    if (len > INT_MAX || tail_len > INT_MAX || aad_len > INT_MAX) {
+        return pt_fail(err, PETREL_ERR_INTERNAL, -1, "AEAD input of %zu bytes is too long", len);
+    }
+    if (!aead_start(a, nonce, aad, aad_len) ||
+        (len > 0 && EVP_CipherUpdate(a->cipher_ctx, out, &outl, in, (int)len) != 1) ||
+        (tail_len > 0 &&
+         EVP_CipherUpdate(a->cipher_ctx, out + outl, &taill, tail, (int)tail_len) != 1) ||
+        EVP_CipherFinal_ex(a->cipher_ctx, out + outl + taill, &finl) != 1 ||
+        EVP_CIPHER_CTX_ctrl(a->cipher_ctx, EVP_CTRL_AEAD_GET_TAG, PT_AEAD_TAG, tag) != 1) {
+        return pt_ossl_internal(err, "AEAD encryption");
+    }
+    return PETREL_OK;
+}
+
 petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
                            size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[PT_AEAD_TAG],
                            pt_error *err)

@@ -435,6 +435,9 @@ static petrel_status seal_plain(const pt_record_layer *rl, uint8_t type, const u
     return PETREL_OK;
 }
 
+/* Trailer bytes (content type and padding) sealed from a stack buffer. */
+#define PT_SEAL_TAIL_MAX 256
+
 static petrel_status seal13(pt_record_layer *rl, uint8_t type, const uint8_t *data, size_t n,
                             pt_buf *out, pt_error *err)
 {
@@ -443,13 +446,23 @@ static petrel_status seal13(pt_record_layer *rl, uint8_t type, const uint8_t *da
     uint8_t *header;
     PT_TRY(put_record(rl, PT_CT_APPLICATION_DATA, inner + PT_AEAD_TAG, out, &header, err));
     uint8_t *body = header + PT_RECORD_HEADER;
+    uint8_t nonce[PT_AEAD_NONCE];
+    make_nonce(d, NULL, nonce);
+    /* Usually the data is encrypted straight from the caller into the
+     * record, followed by the content type and any padding. */
+    uint8_t tail[PT_SEAL_TAIL_MAX];
+    size_t tail_len = inner - n;
+    if (tail_len <= sizeof(tail)) {
+        tail[0] = type;
+        memset(tail + 1, 0, tail_len - 1);
+        return pt_aead_seal_from(&d->aead, nonce, header, PT_RECORD_HEADER, data, n, tail,
+                                 tail_len, body, body + inner, err);
+    }
     if (n > 0) {
         memcpy(body, data, n);
     }
     body[n] = type;
     memset(body + n + 1, 0, inner - n - 1);
-    uint8_t nonce[PT_AEAD_NONCE];
-    make_nonce(d, NULL, nonce);
     return pt_aead_seal(&d->aead, nonce, header, PT_RECORD_HEADER, body, inner, body + inner, err);
 }
 
@@ -465,14 +478,12 @@ static petrel_status seal12(pt_record_layer *rl, uint8_t type, const uint8_t *da
     put_be64(seq, d->seq);
     memcpy(body, seq, explicit_len);
     uint8_t *plain = body + explicit_len;
-    if (n > 0) {
-        memcpy(plain, data, n);
-    }
     uint8_t nonce[PT_AEAD_NONCE];
     uint8_t aad[PT_TLS12_AAD];
     make_nonce(d, body, nonce);
     make_aad12(d, type, rl->wire_version, n, aad);
-    return pt_aead_seal(&d->aead, nonce, aad, sizeof(aad), plain, n, plain + n, err);
+    return pt_aead_seal_from(&d->aead, nonce, aad, sizeof(aad), data, n, NULL, 0, plain, plain + n,
+                             err);
 }
 
 /* Seals one fragment. On failure the output is as it was before, with the
