@@ -317,9 +317,10 @@ class PeerTestCase(unittest.TestCase):
         return peer, peer.wait()
 
     def assertPetrelFailed(self, peer, rc, pattern):  # noqa: N802
-        """petrel exited non-zero with a one-line "petrel: ..." reason that
-        matches pattern (case-insensitive)."""
-        self.assertNotEqual(rc, 0, f"{peer.name} should have failed")
+        """petrel exited with status 1 (a failure at run time; 2 is kept for
+        usage errors) and a one-line "petrel: ..." reason that matches
+        pattern (case-insensitive)."""
+        self.assertEqual(rc, 1, f"{peer.name} should have failed with exit status 1")
         lines = [ln for ln in peer.text("err").splitlines() if ln.startswith("petrel: ")]
         self.assertTrue(lines, f"{peer.name}: no 'petrel: <reason>' line on stderr")
         if not re.search(pattern, lines[-1], re.IGNORECASE):

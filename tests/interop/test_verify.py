@@ -5,7 +5,7 @@ each success checks that the page arrived and petrel exited 0."""
 
 import unittest
 
-from peers import PeerTestCase, pki
+from peers import PETREL, PeerTestCase, pki
 
 GET = b"GET / HTTP/1.0\r\n\r\n"
 PAGE_END = r"</(HTML|html)>"
@@ -140,6 +140,43 @@ class Verification(PeerTestCase):
                                      pki("untrusted.key"))
         client.wait_for(r"Verify return code: 0 \(ok\)")
         client.wait_for(r"(?i)alert unknown ca|alert number 48", stream="any")
+
+
+class ConfigurationErrors(PeerTestCase):
+    """Mistakes in what petrel is given: exit status 1 with the file and the
+    reason named, or 2 for a malformed command line."""
+
+    def run_petrel(self, *args):
+        peer = self.start("petrel", [PETREL, *args])
+        peer.close_stdin()
+        return peer, peer.wait()
+
+    def test_missing_ca_file(self):
+        peer, rc = self.run_petrel("client", "127.0.0.1:9", "--cafile", pki("no-such-file.pem"))
+        self.assertPetrelFailed(peer, rc, r"no-such-file\.pem.*No such file")
+
+    def test_key_does_not_match_certificate(self):
+        peer, rc = self.run_petrel("server", "--listen", "127.0.0.1:0",
+                                   "--cert", pki("server-p256-chain.pem"),
+                                   "--key", pki("client-p256.key"))
+        self.assertPetrelFailed(peer, rc, r"does not match")
+
+    def test_encrypted_key_without_password(self):
+        peer, rc = self.run_petrel("server", "--listen", "127.0.0.1:0",
+                                   "--cert", pki("server-p256-chain.pem"),
+                                   "--key", pki("server-p256-enc.key"))
+        self.assertPetrelFailed(peer, rc, r"encrypted")
+
+    def test_weak_own_key_refused_at_level_2(self):
+        # OpenSSL's rule: our own RSA 1024 key is below security level 2.
+        peer, rc = self.run_petrel("server", "--listen", "127.0.0.1:0",
+                                   "--cert", pki("rsa1024-chain.pem"), "--key", pki("rsa1024.key"))
+        self.assertPetrelFailed(peer, rc, r"security level|too (weak|small)")
+
+    def test_bad_option_value_is_a_usage_error(self):
+        peer, rc = self.run_petrel("client", "127.0.0.1:9", "--verify-mode", "sometimes")
+        self.assertEqual(rc, 2)
+        self.expect(peer, r"--verify-mode", "err")
 
 
 if __name__ == "__main__":
