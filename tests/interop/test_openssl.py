@@ -24,6 +24,8 @@ SIGALGS = {
     "server-ed25519": (r"ed25519", "ed25519"),
     "server-rsapss": (r"rsa_pss_pss_sha(256|384|512)", "RSA-PSS"),
 }
+CLIENT_KEYS = ("client-p256", "client-p384", "client-rsa2048", "client-rsapss", "client-ed25519")
+
 # s_client's "Server Temp Key" for each group.
 TEMP_KEY = {"x25519": "X25519", "P-256": "ECDH, prime256v1", "P-384": "ECDH, secp384r1"}
 
@@ -97,7 +99,7 @@ class PetrelClientToOpenSSL(PeerTestCase):
                 self.expect(client, f"(?i){sigalg}", "err")
 
     def test_client_certificate_in_handshake(self):
-        for cert in ("client-p256", "client-rsa2048"):
+        for cert in CLIENT_KEYS:
             with self.subTest(cert=cert):
                 client = self.fetch_page(
                     server_args=("-Verify", "1", "-CAfile", pki("ca.pem"),
@@ -231,7 +233,7 @@ class OpenSSLClientToPetrel(PeerTestCase):
                 self.expect(client, f"Peer signature type: {peer_type}")
 
     def test_client_certificate_required_and_sent(self):
-        for cert in ("client-p256", "client-rsa2048"):
+        for cert in CLIENT_KEYS:
             with self.subTest(cert=cert):
                 # The echo inside handshake() proves the server accepted it.
                 self.handshake(

@@ -162,7 +162,15 @@ class PetrelClientPHA(PeerTestCase):
         return server, client, mark
 
     def test_openssl_server_c_command(self):
-        server, client, mark = self.openssl_c_command("--post-handshake-auth", *CLIENT_CERT)
+        for cert in ("client-p256", "client-p384", "client-rsa2048", "client-rsapss",
+                     "client-ed25519"):
+            with self.subTest(cert=cert):
+                self.c_command_with(cert)
+
+    def c_command_with(self, cert):
+        server, client, mark = self.openssl_c_command(
+            "--post-handshake-auth", "--cert", pki(f"{cert}-chain.pem"),
+            "--key", pki(f"{cert}.key"))
         server.wait_for(r">>> TLS 1.3, Handshake \[length \w+\], CertificateRequest", start=mark)
         server.wait_for(r"<<< TLS 1.3, Handshake \[length \w+\], Certificate\b", start=mark)
         server.wait_for(r"<<< TLS 1.3, Handshake \[length \w+\], CertificateVerify", start=mark)

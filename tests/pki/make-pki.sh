@@ -192,6 +192,9 @@ issue int-ca server-ed25519 ed25519 "$ORG/CN=localhost" server_ext
 issue int-ca server-rsapss rsapss "$ORG/CN=localhost" server_ext
 issue int-ca client-p256 p256 "$ORG/CN=client.test" client_ext
 issue int-ca client-rsa2048 rsa2048 "$ORG/CN=client.test" client_ext
+issue int-ca client-p384 p384 "$ORG/CN=client.test" client_ext
+issue int-ca client-ed25519 ed25519 "$ORG/CN=client.test" client_ext
+issue int-ca client-rsapss rsapss "$ORG/CN=client.test" client_ext
 
 # ----------------------------------------------------------- bad leaves ---
 
@@ -205,7 +208,8 @@ issue int-ca revoked p256 "$ORG/CN=localhost" server_ext
 issue int-ca rsa1024 rsa1024 "$ORG/CN=localhost" server_ext
 
 for leaf in server-p256 server-rsa2048 server-p384 server-ed25519 server-rsapss \
-    client-p256 client-rsa2048 expired client-expired notyet wronghost cnonly revoked rsa1024; do
+    client-p256 client-rsa2048 client-p384 client-ed25519 client-rsapss expired client-expired \
+    notyet wronghost cnonly revoked rsa1024; do
     chain "$leaf"
 done
 # The untrusted leaf's issuer is a root, so its chain is the leaf alone.
@@ -243,7 +247,7 @@ verify() { # EXPECT(ok|fail) ARGS...
     exit 1
 }
 for leaf in server-p256 server-rsa2048 server-p384 server-ed25519 server-rsapss \
-    client-p256 client-rsa2048 wronghost cnonly revoked; do
+    client-p256 client-rsa2048 client-p384 client-ed25519 client-rsapss wronghost cnonly revoked; do
     verify ok -CAfile ca.pem -untrusted int-ca.pem "$leaf.pem"
 done
 verify ok -CApath capath -untrusted int-ca.pem server-p256.pem
