@@ -264,14 +264,17 @@ static void buf_step(pt_buf *buf, model *m, uint8_t op, const uint8_t *data, siz
         break;
     }
     case 1: {
+        const uint8_t *old = buf->data;
         size_t old_len = buf->len;
         size_t drop = n < m->len ? n : m->len;
         pt_buf_consume(buf, n);
         memmove(m->bytes, m->bytes + drop, m->len - drop);
         m->len -= drop;
-        /* Secret bytes left beyond the new end must be wiped. */
-        for (size_t i = buf->len; i < old_len; i++) {
-            CHECK(buf->data[i] == 0);
+        /* The consumed secret bytes stay in the block and must be wiped
+         * (all of them when the buffer emptied). */
+        size_t wiped = buf->len == 0 ? old_len : drop;
+        for (size_t i = 0; i < wiped; i++) {
+            CHECK(old[i] == 0);
         }
         break;
     }
@@ -299,7 +302,7 @@ static void run_buffer(const uint8_t *ops, size_t n_ops, const uint8_t *data, si
     for (size_t i = 0; i < n_ops; i++) {
         buf_step(&buf, &m, ops[i], data, size);
         CHECK(buf.len == m.len && buf.len <= buf.max);
-        CHECK(buf.cap >= buf.len);
+        CHECK(buf.cap >= buf.head + buf.len);
         CHECK(buf.len == 0 || memcmp(buf.data, m.bytes, buf.len) == 0);
     }
     pt_buf_release(&buf);
