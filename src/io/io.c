@@ -334,7 +334,9 @@ petrel_status petrel_conn_verify_client_post_handshake(petrel_conn *conn)
     if (conn == NULL) {
         return PETREL_ERR_MISUSE;
     }
-    return queue_and_flush(conn, pt_engine_request_client_cert(conn));
+    /* Queued only: the request leaves with the next write, read or
+     * petrel_conn_process(), as documented. */
+    return pt_engine_request_client_cert(conn);
 }
 
 petrel_status petrel_conn_key_update(petrel_conn *conn, bool request_peer)
