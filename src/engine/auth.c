@@ -330,6 +330,7 @@ static petrel_status finish_handshake(petrel_conn *conn)
     conn->hs = NULL;
     pt_tr_free(&old->tr);
     pt_kex_free(old->kex);
+    pt_buf_release(&old->cr_exts);
     pt_wipe(old, sizeof(*old));
     pt_free(old);
     return PETREL_OK;
@@ -382,6 +383,64 @@ static petrel_status parse_cert_request(petrel_conn *conn, pt_span body, pt_span
     return PETREL_OK;
 }
 
+/* What a CertificateRequest asks for (RFC 8446 4.3.2): its signature
+ * algorithms, and the CAs it names, if any:
+ *   opaque DistinguishedName<1..2^16-1>;
+ *   struct { DistinguishedName authorities<3..2^16-1>; } CertificateAuthoritiesExtension;
+ */
+#define PT_MAX_CA_NAMES 32
+
+typedef struct pt_request {
+    uint16_t sigalgs[PT_MAX_PEER_SIGALGS];
+    size_t sigalg_count;
+    const uint8_t *ca_names[PT_MAX_CA_NAMES];
+    size_t ca_name_lens[PT_MAX_CA_NAMES];
+    size_t ca_name_count;
+} pt_request;
+
+static petrel_status parse_ca_names(petrel_conn *conn, pt_span body, pt_request *req)
+{
+    pt_span list;
+    if (!pt_get_vec16(&body, &list) || !pt_span_empty(&body) || list.len < 3) {
+        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
+                        "malformed certificate_authorities extension");
+    }
+    while (!pt_span_empty(&list)) {
+        pt_span name;
+        if (!pt_get_vec16(&list, &name) || name.len == 0) {
+            return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
+                            "malformed name in certificate_authorities");
+        }
+        if (req->ca_name_count < PT_MAX_CA_NAMES) {
+            req->ca_names[req->ca_name_count] = name.p;
+            req->ca_name_lens[req->ca_name_count] = name.len;
+            req->ca_name_count++;
+        }
+    }
+    return PETREL_OK;
+}
+
+static petrel_status parse_request(petrel_conn *conn, pt_span exts, pt_request *req)
+{
+    pt_exts x;
+    req->sigalg_count = 0;
+    req->ca_name_count = 0;
+    PT_TRY(pt_exts_parse(exts,
+                         PT_XBIT(PT_X_SIGNATURE_ALGORITHMS) |
+                             PT_XBIT(PT_X_CERTIFICATE_AUTHORITIES),
+                         false, &x, &conn->err));
+    if (!pt_has_ext(&x, PT_X_SIGNATURE_ALGORITHMS)) {
+        return pt_fault(&conn->err, PETREL_ALERT_MISSING_EXTENSION,
+                        "CertificateRequest has no signature_algorithms (RFC 8446 4.3.2)");
+    }
+    PT_TRY(pt_parse_sigalgs(x.body[PT_X_SIGNATURE_ALGORITHMS], req->sigalgs,
+                            PT_MAX_PEER_SIGALGS, &req->sigalg_count, &conn->err));
+    if (pt_has_ext(&x, PT_X_CERTIFICATE_AUTHORITIES)) {
+        PT_TRY(parse_ca_names(conn, x.body[PT_X_CERTIFICATE_AUTHORITIES], req));
+    }
+    return PETREL_OK;
+}
+
 petrel_status pt_cert_request_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,
                                    size_t raw_len)
 {
@@ -394,14 +453,13 @@ petrel_status pt_cert_request_recv(petrel_conn *conn, pt_span body, const uint8_
                         "non-empty certificate_request_context in the handshake "
                         "(RFC 8446 4.3.2)");
     }
-    pt_exts x;
-    PT_TRY(pt_exts_parse(exts, PT_XBIT(PT_X_SIGNATURE_ALGORITHMS), false, &x, &conn->err));
-    if (!pt_has_ext(&x, PT_X_SIGNATURE_ALGORITHMS)) {
-        return pt_fault(&conn->err, PETREL_ALERT_MISSING_EXTENSION,
-                        "CertificateRequest has no signature_algorithms (RFC 8446 4.3.2)");
+    pt_request req;
+    PT_TRY(parse_request(conn, exts, &req));
+    /* Kept until the answer, which follows the server's Finished. */
+    pt_buf_init(&hs->cr_exts, 65535, false);
+    if (!pt_buf_append(&hs->cr_exts, exts.p, exts.len)) {
+        return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1, "out of memory");
     }
-    PT_TRY(pt_parse_sigalgs(x.body[PT_X_SIGNATURE_ALGORITHMS], hs->peer_sigalgs,
-                            PT_MAX_PEER_SIGALGS, &hs->peer_sigalg_count, &conn->err));
     PT_TRY(pt_tr_add(&hs->tr, raw, raw_len, &conn->err));
     hs->cert_requested = true;
     pt_set_state(conn, PT_ST_C_WAIT_CERT);
@@ -409,23 +467,25 @@ petrel_status pt_cert_request_recv(petrel_conn *conn, pt_span body, const uint8_
 }
 
 /* Decides whether to present our chain, and with which algorithm. */
-static uint16_t choose_client_cert(petrel_conn *conn, const uint16_t *sigalgs, size_t count,
-                                   bool post_handshake)
+static uint16_t choose_client_cert(petrel_conn *conn, const pt_request *r, bool post_handshake)
 {
     const petrel_ctx *ctx = conn->ctx;
     if (ctx->cred == NULL) {
         return 0;
     }
-    uint16_t alg =
-        pt_credential_pick_sigalg(ctx->cred, sigalgs, count, true, ctx->security_level);
+    uint16_t alg = pt_credential_pick_sigalg(ctx->cred, r->sigalgs, r->sigalg_count, true,
+                                             ctx->security_level);
     if (alg == 0) {
         return 0;
     }
     if (ctx->cert_cb != NULL) {
         petrel_cert_request req = {
             .post_handshake = post_handshake,
-            .sigalgs = sigalgs,
-            .sigalg_count = count,
+            .sigalgs = r->sigalgs,
+            .sigalg_count = r->sigalg_count,
+            .ca_names = r->ca_names,
+            .ca_name_lens = r->ca_name_lens,
+            .ca_name_count = r->ca_name_count,
         };
         if (!ctx->cert_cb(conn, &req, ctx->cert_cb_userdata)) {
             return 0;
@@ -437,23 +497,12 @@ static uint16_t choose_client_cert(petrel_conn *conn, const uint16_t *sigalgs, s
 petrel_status pt_client_auth_answer(petrel_conn *conn, pt_span context, pt_span exts,
                                     bool post_handshake, pt_hash *post)
 {
-    uint16_t sigalgs_buf[PT_MAX_PEER_SIGALGS];
-    const uint16_t *sigalgs = sigalgs_buf;
-    size_t count = 0;
-    if (post_handshake) {
-        pt_exts x;
-        PT_TRY(pt_exts_parse(exts, PT_XBIT(PT_X_SIGNATURE_ALGORITHMS), false, &x, &conn->err));
-        if (!pt_has_ext(&x, PT_X_SIGNATURE_ALGORITHMS)) {
-            return pt_fault(&conn->err, PETREL_ALERT_MISSING_EXTENSION,
-                            "CertificateRequest has no signature_algorithms (RFC 8446 4.3.2)");
-        }
-        PT_TRY(pt_parse_sigalgs(x.body[PT_X_SIGNATURE_ALGORITHMS], sigalgs_buf,
-                                PT_MAX_PEER_SIGALGS, &count, &conn->err));
-    } else {
-        sigalgs = conn->hs->peer_sigalgs;
-        count = conn->hs->peer_sigalg_count;
+    pt_request req;
+    if (!post_handshake) {
+        exts = pt_span_of(conn->hs->cr_exts.data, conn->hs->cr_exts.len);
     }
-    uint16_t alg = choose_client_cert(conn, sigalgs, count, post_handshake);
+    PT_TRY(parse_request(conn, exts, &req));
+    uint16_t alg = choose_client_cert(conn, &req, post_handshake);
     PT_TRY(pt_certificate_send(conn, context.p, context.len, alg != 0, post));
     if (alg != 0) {
         PT_TRY(pt_cert_verify_send(conn, alg, post));

@@ -43,6 +43,7 @@ static void hs_free(petrel_conn *conn)
     pt_tr_free(&hs->tr);
     pt_kex_free(hs->kex);
     pt_peer_chain_free(hs->chain);
+    pt_buf_release(&hs->cr_exts);
     pt_wipe(hs, sizeof(*hs));
     pt_free(hs);
     conn->hs = NULL;

@@ -185,6 +185,7 @@ struct pt_hs {
     uint8_t client_hs_secret[PT_MAX_HASH];
     uint8_t server_hs_secret[PT_MAX_HASH];
     pt_peer_chain *chain; /* peer's chain until CertificateVerify */
+    pt_buf cr_exts;       /* client: the CertificateRequest's extensions */
     struct pt_hs12 t12;   /* TLS 1.2 only */
 };
 

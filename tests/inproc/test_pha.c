@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -530,6 +531,147 @@ static void test_client_cert_callback(void **state)
     setup_free(&t);
 }
 
+/* The callback sees the CAs a request names (certificate_authorities). */
+typedef struct ca_seen {
+    size_t count;
+    size_t first_len;
+    uint8_t first[8];
+} ca_seen;
+
+static bool record_cas(petrel_conn *conn, const petrel_cert_request *req, void *userdata)
+{
+    ca_seen *seen = userdata;
+    seen->count = req->ca_name_count;
+    if (req->ca_name_count > 0 && req->ca_name_lens[0] <= sizeof(seen->first)) {
+        seen->first_len = req->ca_name_lens[0];
+        memcpy(seen->first, req->ca_names[0], req->ca_name_lens[0]);
+    }
+    return false;
+}
+
+static void test_callback_sees_ca_names(void **state)
+{
+    setup t;
+    ca_seen seen = {0};
+    t.cctx = client_ctx();
+    t.sctx = server_ctx("server-p256");
+    assert_int_equal(petrel_ctx_set_post_handshake_auth(t.cctx, true), PETREL_OK);
+    assert_int_equal(petrel_ctx_load_cert_chain(t.cctx, pki("client-p256-chain.pem"),
+                                                pki("client-p256.key"), NULL, NULL),
+                     PETREL_OK);
+    petrel_ctx_set_client_cert_callback(t.cctx, record_cas, &seen);
+    t.p = pair_new(t.cctx, t.sctx);
+    handshake_ok(&t);
+    /* context 7; signature_algorithms [ecdsa_secp256r1_sha256];
+     * certificate_authorities ["AB", "CDE"] */
+    static const uint8_t cr[] = {PT_HS_CERTIFICATE_REQUEST, 0, 0, 27, 1, 7, 0, 23,
+                                 0, 13, 0, 4, 0, 2, 4, 3,
+                                 0, 47, 0, 11, 0, 9, 0, 2, 'A', 'B', 0, 3, 'C', 'D', 'E'};
+    inject(t.p.s, cr, sizeof(cr));
+    pair_move(t.p.s, t.p.c);
+    uint8_t b[8];
+    size_t n;
+    assert_int_equal(petrel_conn_read(t.p.c, b, sizeof(b), &n), PETREL_ERR_WANT_READ);
+    assert_int_equal(seen.count, 2);
+    assert_int_equal(seen.first_len, 2);
+    assert_memory_equal(seen.first, "AB", 2);
+    setup_free(&t);
+}
+
+/* Setting post_handshake_auth on a client never changes how it verifies
+ * the server: CERT_NONE still connects to an untrusted one. */
+static void test_pha_does_not_change_server_verification(void **state)
+{
+    petrel_ctx *cctx = petrel_ctx_new(PETREL_CLIENT);
+    assert_int_equal(petrel_ctx_set_check_hostname(cctx, false), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_verify_mode(cctx, PETREL_CERT_NONE), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_post_handshake_auth(cctx, true), PETREL_OK);
+    petrel_ctx *sctx = server_ctx("untrusted");
+    pair p = pair_new(cctx, sctx);
+    petrel_status ss;
+    assert_int_equal(pair_handshake(&p, &ss), PETREL_OK);
+    assert_int_equal(ss, PETREL_OK);
+    assert_true(p.c->pha_offered);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+/* A chain that fails verification after the handshake: the verify code,
+ * the matching alert on the wire, and a sentence. */
+static void test_pha_chain_fails_verification(void **state)
+{
+    setup t;
+    t.cctx = client_ctx();
+    t.sctx = server_ctx("server-p256");
+    assert_int_equal(petrel_ctx_set_verify_mode(t.sctx, PETREL_CERT_REQUIRED), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_post_handshake_auth(t.sctx, true), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_post_handshake_auth(t.cctx, true), PETREL_OK);
+    assert_int_equal(petrel_ctx_load_cert_chain(t.cctx, pki("untrusted-chain.pem"),
+                                                pki("untrusted.key"), NULL, NULL),
+                     PETREL_OK);
+    t.p = pair_new(t.cctx, t.sctx);
+    handshake_ok(&t);
+    assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
+    assert_int_equal(drive_round(&t), PETREL_ERR_CERT_VERIFY);
+    const petrel_error *e = petrel_conn_error(t.p.s);
+    assert_int_equal(e->alert, PETREL_ALERT_UNKNOWN_CA);
+    assert_true(e->verify_code != 0);
+    assert_non_null(strstr(e->message, "certificate verify failed"));
+    assert_false(petrel_conn_has_peer_cert(t.p.s));
+    pair_move(t.p.s, t.p.c);
+    uint8_t b[8];
+    size_t n;
+    assert_int_equal(petrel_conn_read(t.p.c, b, sizeof(b), &n), PETREL_ERR_PEER_ALERT);
+    assert_int_equal(petrel_conn_error(t.p.c)->alert, PETREL_ALERT_UNKNOWN_CA);
+    setup_free(&t);
+}
+
+/* Two requests outstanding at once: the client answers both, in order,
+ * each against its own transcript. The server here plays a peer that
+ * keeps two rounds open: the second round is opened by hand when the
+ * first answer has been checked. */
+static void test_two_outstanding_requests_answered_in_order(void **state)
+{
+    setup t;
+    setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
+    handshake_ok(&t);
+    assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
+    uint8_t cr2[4 + 1 + PT_PHA_CONTEXT_LEN + 2 + 8] = {PT_HS_CERTIFICATE_REQUEST, 0, 0,
+                                                        1 + PT_PHA_CONTEXT_LEN + 2 + 8,
+                                                        PT_PHA_CONTEXT_LEN};
+    memset(cr2 + 5, 0x42, PT_PHA_CONTEXT_LEN);
+    static const uint8_t exts[] = {0, 8, 0, 13, 0, 4, 0, 2, 4, 3};
+    memcpy(cr2 + 5 + PT_PHA_CONTEXT_LEN, exts, sizeof(exts));
+    inject(t.p.s, cr2, sizeof(cr2));
+    pair_move(t.p.s, t.p.c);
+    uint8_t b[8];
+    size_t n;
+    assert_int_equal(petrel_conn_read(t.p.c, b, sizeof(b), &n), PETREL_ERR_WANT_READ);
+    uint8_t wire[16384];
+    size_t len = petrel_conn_take_output(t.p.c, wire, sizeof(wire));
+    assert_int_equal(count_records(wire, len), 2);
+    size_t first = 5 + (((size_t)wire[3] << 8) | wire[4]);
+    size_t used;
+    assert_int_equal(petrel_conn_feed(t.p.s, wire, first, &used), PETREL_OK);
+    assert_int_equal(petrel_conn_process(t.p.s), PETREL_OK);
+    expect_client_named(&t);
+    /* Round two, for the context 0x42 the client saw second. */
+    struct pt_pha *pha = calloc(1, sizeof(*pha));
+    assert_non_null(pha);
+    memset(pha->context, 0x42, PT_PHA_CONTEXT_LEN);
+    assert_int_equal(pt_hash_copy(&pha->tr, &t.p.s->pha_transcript, NULL), PETREL_OK);
+    assert_int_equal(pt_hash_update(&pha->tr, cr2, sizeof(cr2), NULL), PETREL_OK);
+    t.p.s->pha = pha;
+    pt_set_state(t.p.s, PT_ST_PHA_WAIT_CERT);
+    assert_int_equal(petrel_conn_feed(t.p.s, wire + first, len - first, &used), PETREL_OK);
+    assert_int_equal(petrel_conn_process(t.p.s), PETREL_OK);
+    assert_false(petrel_conn_peer_cert_pending(t.p.s));
+    expect_client_named(&t);
+    pair_exchange(&t.p, t.p.c, t.p.s, "after both", 10);
+    setup_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +692,10 @@ int main(void)
         cmocka_unit_test(test_empty_context_after_handshake),
         cmocka_unit_test(test_nonempty_context_in_handshake),
         cmocka_unit_test(test_client_cert_callback),
+        cmocka_unit_test(test_callback_sees_ca_names),
+        cmocka_unit_test(test_pha_does_not_change_server_verification),
+        cmocka_unit_test(test_pha_chain_fails_verification),
+        cmocka_unit_test(test_two_outstanding_requests_answered_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
