@@ -25,6 +25,7 @@ typedef struct demo {
     petrel_conn *client;
     petrel_conn *server;
     int fds[2];
+    bool tls12; /* --max-version 1.2: client authentication in the handshake */
 } demo;
 
 typedef petrel_status (*demo_op)(petrel_conn *conn, void *arg);
@@ -159,7 +160,7 @@ static int setup_contexts(demo *d)
         petrel_ctx_load_verify_locations(d->sctx, NULL, NULL, p->ca_cert.data, p->ca_cert.len) !=
             PETREL_OK ||
         petrel_ctx_set_verify_mode(d->sctx, PETREL_CERT_REQUIRED) != PETREL_OK ||
-        petrel_ctx_set_post_handshake_auth(d->sctx, true) != PETREL_OK) {
+        petrel_ctx_set_post_handshake_auth(d->sctx, !d->tls12) != PETREL_OK) {
         return tool_fail_error("demo: server context", petrel_ctx_error(d->sctx));
     }
     if (petrel_ctx_load_verify_locations(d->cctx, NULL, NULL, p->ca_cert.data, p->ca_cert.len) !=
@@ -167,7 +168,8 @@ static int setup_contexts(demo *d)
         petrel_ctx_load_cert_chain_mem(d->cctx, p->client_chain.data, p->client_chain.len,
                                        p->client_key.data, p->client_key.len, NULL,
                                        NULL) != PETREL_OK ||
-        petrel_ctx_set_post_handshake_auth(d->cctx, true) != PETREL_OK) {
+        petrel_ctx_set_post_handshake_auth(d->cctx, true) != PETREL_OK ||
+        (d->tls12 && petrel_ctx_set_maximum_version(d->cctx, PETREL_TLS1_2) != PETREL_OK)) {
         return tool_fail_error("demo: client context", petrel_ctx_error(d->cctx));
     }
     return 0;
@@ -240,10 +242,33 @@ static int step_data(demo *d)
     return 0;
 }
 
+/* TLS 1.2 has no post-handshake authentication: the server asked inside the
+ * handshake, and refuses to ask again. */
+static int step_client_auth12(demo *d)
+{
+    petrel_cert_info info;
+    say("4. Client authentication. TLS 1.2 has no post-handshake authentication,");
+    say("   so the server asked for the client's certificate inside the handshake.");
+    if (!petrel_conn_has_peer_cert(d->server) ||
+        petrel_conn_peer_cert(d->server, &info) != PETREL_OK) {
+        return tool_fail("demo: the server has no verified client certificate");
+    }
+    say("   The client proved it holds the key of \"%s\".", info.subject);
+    if (petrel_conn_verify_client_post_handshake(d->server) != PETREL_ERR_MISUSE) {
+        return tool_fail("demo: a post-handshake request on TLS 1.2 was not refused");
+    }
+    say("   Asking again after the handshake is refused: %s",
+        petrel_conn_error(d->server)->message);
+    return 0;
+}
+
 static int step_pha(demo *d)
 {
     petrel_cert_info info;
     char got[256];
+    if (petrel_conn_version(d->server) == PETREL_TLS1_2) {
+        return step_client_auth12(d);
+    }
     say("4. Post-handshake authentication (RFC 8446 4.6.2). The server decides it");
     say("   wants to know who the client is and sends a CertificateRequest:");
     if (petrel_conn_verify_client_post_handshake(d->server) != PETREL_OK) {
@@ -301,13 +326,18 @@ static int run_demo(demo *d)
 
 int cmd_demo(int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 1) {
-        printf("usage: petrel demo\n\nRuns a client and a server against each other and "
-               "explains each step.\n");
+    demo d = {.fds = {-1, -1}};
+    bool tls12 = argc == 3 && strcmp(argv[1], "--max-version") == 0 &&
+                 strcmp(argv[2], "1.2") == 0;
+    bool tls13 = argc == 3 && strcmp(argv[1], "--max-version") == 0 &&
+                 strcmp(argv[2], "1.3") == 0;
+    if (argc > 1 && !tls12 && !tls13) {
+        printf("usage: petrel demo [--max-version 1.2|1.3]\n\nRuns a client and a server "
+               "against each other and explains each step.\nWith --max-version 1.2 the "
+               "client offers TLS 1.2 only.\n");
         return strcmp(argv[1], "--help") == 0 ? 0 : 2;
     }
-    demo d = {.fds = {-1, -1}};
+    d.tls12 = tls12;
     int rc = run_demo(&d);
     petrel_conn_free(d.client);
     petrel_conn_free(d.server);

@@ -16,7 +16,7 @@ static void usage(FILE *out)
                  "  client HOST:PORT [options]   connect, then copy stdin/stdout over TLS\n"
                  "  server --listen ADDR:PORT --cert F --key F [options]\n"
                  "                               serve echo, --http or --commands\n"
-                 "  demo                         a client and a server in one process,\n"
+                 "  demo [--max-version 1.2]     a client and a server in one process,\n"
                  "                               explaining each step\n\n"
                  "petrel COMMAND --help describes a command and its options.\n");
 }
