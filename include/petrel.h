@@ -24,7 +24,8 @@
  *    petrel_ctx_error(), that holds a sentence a person can act on. The record
  *    describes the most recent call that did not return OK; a later OK does
  *    not clear it. The first fatal error on a connection is sticky: later
- *    calls return it again.
+ *    calls return it again, and application data buffered before it is
+ *    dropped (except after PETREL_ERR_EOF, when it is still read first).
  *  - Setters that return void (callbacks) are ignored on a frozen context;
  *    the context's error record then says so.
  *  - The library prints nothing and never logs secrets, except through the
@@ -200,7 +201,11 @@ PETREL_API int petrel_ctx_security_level(const petrel_ctx *ctx);
 /* TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2).
  * Client: offer the post_handshake_auth extension and answer requests.
  * Server: with CERT_OPTIONAL or CERT_REQUIRED, send no CertificateRequest in
- * the handshake; ask later with petrel_conn_verify_client_post_handshake(). */
+ * a TLS 1.3 handshake; ask later with
+ * petrel_conn_verify_client_post_handshake(). TLS 1.2 has no such thing: a
+ * TLS 1.2 handshake asks for the certificate as verify_mode says. After each
+ * round the peer certificate is the one of the latest answer: a client that
+ * declines (under CERT_OPTIONAL) has none. */
 PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_post_handshake_auth(petrel_ctx *ctx,
                                                                             bool on);
 PETREL_API bool petrel_ctx_post_handshake_auth(const petrel_ctx *ctx);

@@ -559,6 +559,10 @@ petrel_status pt_pha_finished_recv(petrel_conn *conn, pt_span body, const uint8_
         conn->verify_result = 0;
         pt_trace(conn, "client authenticated after the handshake");
     } else {
+        /* The latest answer decides: a client that declines is anonymous
+         * again, whatever it proved before. */
+        pt_peer_chain_free(conn->peer);
+        conn->peer = NULL;
         pt_trace(conn, "client declined the certificate request");
     }
     pt_pha_free(conn);

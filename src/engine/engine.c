@@ -371,7 +371,12 @@ static petrel_status next_record(petrel_conn *conn)
     pt_record rec;
     petrel_status st = pt_record_open(&conn->rl, conn->in.data, conn->in.len, &rec, &conn->err);
     if (st == PETREL_ERR_WANT_READ) {
-        return conn->transport_eof ? eof_error(conn) : PETREL_ERR_WANT_READ;
+        if (conn->transport_eof) {
+            return eof_error(conn);
+        }
+        return pt_fail(&conn->err, PETREL_ERR_WANT_READ, -1,
+                       "waiting for more data from the peer (%zu bytes of a record so far)",
+                       conn->in.len);
     }
     if (st != PETREL_OK) {
         return pt_conn_fatal(conn, st);
@@ -483,6 +488,13 @@ static petrel_status read_records(petrel_conn *conn, uint8_t *buf, size_t cap, s
 petrel_status pt_engine_read(petrel_conn *conn, uint8_t *buf, size_t cap, size_t *nread)
 {
     *nread = 0;
+    /* After a fatal error nothing more is delivered, not even data that
+     * arrived before it (it may come from a peer that then failed to
+     * authenticate); a transport EOF is not the peer's fault, so data
+     * received before it is still read first. */
+    if (conn->failed && conn->err.pub.status != PETREL_ERR_EOF) {
+        return conn->err.pub.status;
+    }
     if (conn->app.len == 0) {
         PT_TRY(pt_engine_handshake(conn));
         petrel_status st = read_records(conn, buf, cap, nread);

@@ -45,7 +45,9 @@ static petrel_status flush_out(petrel_conn *conn)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return PETREL_ERR_WANT_WRITE;
+            return pt_fail(&conn->err, PETREL_ERR_WANT_WRITE, -1,
+                           "the socket takes no more data now (it is non-blocking, or its send "
+                           "timeout expired)");
         }
         if (n < 0) {
             return io_failure(conn, "send", errno);
@@ -74,7 +76,9 @@ static petrel_status fill_in(petrel_conn *conn)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return PETREL_ERR_WANT_READ;
+            return pt_fail(&conn->err, PETREL_ERR_WANT_READ, -1,
+                           "no data from the peer yet (the socket is non-blocking, or its "
+                           "receive timeout expired)");
         }
         if (n < 0) {
             return io_failure(conn, "recv", errno);
@@ -182,6 +186,9 @@ size_t petrel_conn_take_output(petrel_conn *conn, void *buf, size_t cap)
         return 0;
     }
     size_t n = conn->out.len < cap ? conn->out.len : cap;
+    if (n == 0) {
+        return 0;
+    }
     memcpy(buf, conn->out.data, n);
     pt_buf_consume(&conn->out, n);
     return n;

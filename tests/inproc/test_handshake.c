@@ -299,6 +299,18 @@ static void test_plain_alert_from_client(void **state)
     petrel_ctx_free(sctx);
 }
 
+/* Draining output before anything was queued is not an error. */
+static void test_take_output_when_empty(void **state)
+{
+    petrel_ctx *sctx = server_ctx("server-p256");
+    petrel_conn *s = petrel_conn_new(sctx, NULL);
+    uint8_t b[64];
+    assert_int_equal(petrel_conn_output_pending(s), 0);
+    assert_int_equal(petrel_conn_take_output(s, b, sizeof(b)), 0);
+    petrel_conn_free(s);
+    petrel_ctx_free(sctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_session_tickets_kept),
         cmocka_unit_test(test_record_size_limit),
         cmocka_unit_test(test_plain_alert_from_client),
+        cmocka_unit_test(test_take_output_when_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -672,6 +672,61 @@ static void test_two_outstanding_requests_answered_in_order(void **state)
     setup_free(&t);
 }
 
+/* The latest answer decides: declining a second request (CERT_OPTIONAL)
+ * leaves the client anonymous, whatever it proved in the first. */
+static bool answer_once(petrel_conn *conn, const petrel_cert_request *req, void *userdata)
+{
+    int *calls = userdata;
+    return (*calls)++ == 0;
+}
+
+static void test_declined_round_clears_peer(void **state)
+{
+    setup t;
+    int calls = 0;
+    t.cctx = client_ctx();
+    t.sctx = server_ctx("server-p256");
+    assert_int_equal(petrel_ctx_set_verify_mode(t.sctx, PETREL_CERT_OPTIONAL), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_post_handshake_auth(t.sctx, true), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_post_handshake_auth(t.cctx, true), PETREL_OK);
+    assert_int_equal(petrel_ctx_load_cert_chain(t.cctx, pki("client-p256-chain.pem"),
+                                                pki("client-p256.key"), NULL, NULL),
+                     PETREL_OK);
+    petrel_ctx_set_client_cert_callback(t.cctx, answer_once, &calls);
+    t.p = pair_new(t.cctx, t.sctx);
+    handshake_ok(&t);
+    assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
+    assert_int_equal(drive_round(&t), PETREL_OK);
+    expect_client_named(&t);
+    assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
+    assert_int_equal(drive_round(&t), PETREL_OK);
+    assert_int_equal(calls, 2);
+    assert_false(petrel_conn_has_peer_cert(t.p.s));
+    assert_int_equal(petrel_conn_verified_chain_len(t.p.s), 0);
+    setup_free(&t);
+}
+
+/* After a fatal error nothing is delivered, not even data that arrived
+ * before it from the peer that then failed to authenticate. */
+static void test_fatal_error_hides_buffered_data(void **state)
+{
+    setup t;
+    setup_new(&t, PETREL_CERT_REQUIRED, true, true, false);
+    handshake_ok(&t);
+    assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
+    pair_move(t.p.s, t.p.c);
+    size_t n;
+    assert_int_equal(petrel_conn_write(t.p.c, "unauthenticated", 15, &n), PETREL_OK);
+    uint8_t b[32];
+    assert_int_equal(petrel_conn_read(t.p.c, b, sizeof(b), &n), PETREL_ERR_WANT_READ);
+    pair_move(t.p.c, t.p.s);
+    assert_int_equal(petrel_conn_process(t.p.s), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(t.p.s)->alert, PETREL_ALERT_CERTIFICATE_REQUIRED);
+    assert_int_equal(petrel_conn_read(t.p.s, b, sizeof(b), &n), PETREL_ERR_PROTOCOL);
+    assert_int_equal(n, 0);
+    setup_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -696,6 +751,8 @@ int main(void)
         cmocka_unit_test(test_pha_does_not_change_server_verification),
         cmocka_unit_test(test_pha_chain_fails_verification),
         cmocka_unit_test(test_two_outstanding_requests_answered_in_order),
+        cmocka_unit_test(test_declined_round_clears_peer),
+        cmocka_unit_test(test_fatal_error_hides_buffered_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

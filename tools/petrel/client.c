@@ -82,7 +82,7 @@ static int handshake(session *s)
         if (st != PETREL_ERR_WANT_READ && st != PETREL_ERR_WANT_WRITE) {
             return tool_fail_conn(NULL, s->conn);
         }
-        tool_wait(s->fd, st);
+        (void)tool_wait(s->fd, st);
     }
 }
 

@@ -79,10 +79,12 @@ void tool_trace_to_stderr(const petrel_conn *conn, const char *event, void *user
     fprintf(stderr, "%s%s\n", (const char *)userdata, event);
 }
 
-void tool_wait(int fd, petrel_status want)
+int tool_wait_ms = -1;
+
+bool tool_wait(int fd, petrel_status want)
 {
     struct pollfd p = {fd, want == PETREL_ERR_WANT_WRITE ? POLLOUT : POLLIN, 0};
-    (void)poll(&p, 1, -1);
+    return poll(&p, 1, tool_wait_ms) != 0;
 }
 
 petrel_status tool_write_all(petrel_conn *conn, int fd, const void *buf, size_t len)
@@ -99,8 +101,8 @@ petrel_status tool_write_all(petrel_conn *conn, int fd, const void *buf, size_t 
         if (st != PETREL_OK && st != PETREL_ERR_WANT_READ && st != PETREL_ERR_WANT_WRITE) {
             return st;
         }
-        if (st != PETREL_OK) {
-            tool_wait(fd, st);
+        if (st != PETREL_OK && !tool_wait(fd, st)) {
+            return st;
         }
     }
 }

@@ -70,14 +70,22 @@ petrel_status serve_request_cert(served *s)
         if (st == PETREL_OK && petrel_conn_peer_cert_pending(s->conn)) {
             /* The client sent more application data than the connection
              * buffers before answering; this simple server does not keep
-             * it, so the client is dropped. */
-            tool_fail("the client sent %zu bytes of data without answering the certificate "
-                      "request; closing",
-                      petrel_conn_pending(s->conn));
-            return PETREL_ERR_PROTOCOL;
+             * it, so the client is dropped (see serve_pha_failed). */
+            return PETREL_ERR_WANT_READ;
         }
     }
     return st;
+}
+
+int serve_pha_failed(const served *s, petrel_status st)
+{
+    if (st == PETREL_ERR_WANT_READ && petrel_conn_peer_cert_pending(s->conn) &&
+        petrel_conn_pending(s->conn) > 0) {
+        return tool_fail("the client sent %zu bytes of data without answering the certificate "
+                         "request; dropped",
+                         petrel_conn_pending(s->conn));
+    }
+    return tool_fail_conn("client authentication failed", s->conn);
 }
 
 static void log_connection(const petrel_conn *conn)
@@ -138,6 +146,7 @@ static int accept_loop(petrel_ctx *ctx, int lfd, const tool_opts *o)
             return tool_fail("accept failed: %s", strerror(errno));
         }
         set_timeouts(fd, o->timeout);
+        tool_wait_ms = o->timeout > 0 ? o->timeout * 1000 : -1;
         int rc = serve_one(ctx, fd, o);
         close(fd);
         if (o->once) {

@@ -24,5 +24,7 @@ int serve_close(served *s);
 /* Asks for a client certificate (RFC 8446 4.6.2) and waits for the answer.
  * PETREL_OK when it has been processed (the client may have declined). */
 petrel_status serve_request_cert(served *s);
+/* Reports why serve_request_cert failed, in one line; returns 1. */
+int serve_pha_failed(const served *s, petrel_status st);
 
 #endif

@@ -110,7 +110,7 @@ static int respond_protected(served *s)
         return respond(s, "403 Forbidden", why);
     }
     if (st != PETREL_OK) {
-        return tool_fail_conn("client authentication failed", s->conn);
+        return serve_pha_failed(s, st);
     }
     petrel_cert_info info;
     if (!petrel_conn_has_peer_cert(s->conn) || petrel_conn_peer_cert(s->conn, &info) != PETREL_OK) {
@@ -140,7 +140,7 @@ int serve_http(served *s)
 
 /* ---- line commands ------------------------------------------------------ */
 
-static int cmd_pha(served *s)
+static int cmd_pha(served *s, bool *quit)
 {
     petrel_status st = serve_request_cert(s);
     if (st == PETREL_OK) {
@@ -150,11 +150,13 @@ static int cmd_pha(served *s)
         return reply(s, "ERROR %s", petrel_conn_error(s->conn)->message);
     }
     if (st == PETREL_ERR_ZERO_RETURN) {
-        /* The client closed instead of answering: close cleanly too. */
+        /* The client closed instead of answering: close cleanly too, and
+         * run no command that came after. */
         fprintf(stderr, "petrel: %s\n", petrel_conn_error(s->conn)->message);
+        *quit = true;
         return read_ended(s, st);
     }
-    return tool_fail_conn("client authentication failed", s->conn);
+    return serve_pha_failed(s, st);
 }
 
 static int cmd_getcert(served *s)
@@ -171,7 +173,7 @@ static int run_command(served *s, const char *line, bool *quit)
 {
     const petrel_conn *c = s->conn;
     if (strcmp(line, "PHA") == 0) {
-        return cmd_pha(s);
+        return cmd_pha(s, quit);
     }
     if (strcmp(line, "HASCERT") == 0) {
         return reply(s, "%s", petrel_conn_has_peer_cert(c) ? "TRUE" : "FALSE");
@@ -237,7 +239,8 @@ int serve_commands(served *s)
         }
         bool alone = len == 0 && memchr(buf, '\n', n) == NULL;
         len += n;
-        if (run_lines(s, buf, &len, alone || len == LINE_MAX_BYTES, &quit) != 0) {
+        bool overlong = len == LINE_MAX_BYTES && memchr(buf, '\n', len) == NULL;
+        if (run_lines(s, buf, &len, alone || overlong, &quit) != 0) {
             return 1;
         }
     }

@@ -30,7 +30,9 @@ void tool_trace_to_stderr(const petrel_conn *conn, const char *event, void *user
 /* Writes all of buf over a connection, waiting on the socket as needed
  * (blocking or not). */
 petrel_status tool_write_all(petrel_conn *conn, int fd, const void *buf, size_t len);
-/* Waits until fd is ready for what status asks (WANT_READ / WANT_WRITE). */
-void tool_wait(int fd, petrel_status want);
+/* Waits until fd is ready for what status asks (WANT_READ / WANT_WRITE),
+ * at most tool_wait_ms milliseconds (-1: no limit). False on time-out. */
+bool tool_wait(int fd, petrel_status want);
+extern int tool_wait_ms;
 
 #endif
