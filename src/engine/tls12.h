@@ -83,6 +83,8 @@ petrel_status pt_tls12_refuse_renegotiation(petrel_conn *conn, const char *what)
 bool pt_tls12_sigalg_is_ec(uint16_t sigalg);
 bool pt_tls12_suite_is_ecdsa(uint16_t suite);
 /* The record_size_limit rule of TLS 1.2 (RFC 8449 4). */
+petrel_status pt_tls12_ems_recv(petrel_conn *conn, const struct pt_exts *x) PT_MUST_USE;
+petrel_status pt_tls12_point_formats_recv(petrel_conn *conn, const struct pt_exts *x) PT_MUST_USE;
 petrel_status pt_tls12_record_size_limit(petrel_conn *conn, const struct pt_exts *x) PT_MUST_USE;
 
 /* --- tls12_client.c ------------------------------------------------------ */

@@ -131,42 +131,6 @@ static petrel_status sh12_renegotiation_info(petrel_conn *conn, const pt_exts *x
     return PETREL_OK;
 }
 
-static petrel_status sh12_ems(petrel_conn *conn, const pt_exts *x)
-{
-    if (!pt_has_ext(x, PT_X_EXTENDED_MASTER_SECRET)) {
-        if (conn->ctx->require_ems) {
-            return pt_fault(&conn->err, PETREL_ALERT_HANDSHAKE_FAILURE,
-                            "server does not support the extended master secret (RFC 7627), "
-                            "which this client requires");
-        }
-        return PETREL_OK;
-    }
-    if (x->body[PT_X_EXTENDED_MASTER_SECRET].len != 0) {
-        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
-                        "extended_master_secret extension is not empty (RFC 7627 5.1)");
-    }
-    conn->hs->t12.ems = true;
-    return PETREL_OK;
-}
-
-/* RFC 8422 5.2: if present, the list must include uncompressed. */
-static petrel_status check_point_formats(petrel_conn *conn, const pt_exts *x)
-{
-    if (!pt_has_ext(x, PT_X_EC_POINT_FORMATS)) {
-        return PETREL_OK;
-    }
-    pt_span body = x->body[PT_X_EC_POINT_FORMATS];
-    pt_span list;
-    if (!pt_get_vec8(&body, &list) || !pt_span_empty(&body) || list.len == 0) {
-        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed ec_point_formats");
-    }
-    if (memchr(list.p, 0, list.len) == NULL) {
-        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                        "ec_point_formats does not include uncompressed (RFC 8422 5.1.2)");
-    }
-    return PETREL_OK;
-}
-
 static petrel_status sh12_extensions(petrel_conn *conn, pt_span block)
 {
     pt_exts x;
@@ -183,8 +147,8 @@ static petrel_status sh12_extensions(petrel_conn *conn, pt_span block)
                         "server_name in ServerHello must be empty (RFC 6066 3)");
     }
     PT_TRY(sh12_renegotiation_info(conn, &x));
-    PT_TRY(sh12_ems(conn, &x));
-    PT_TRY(check_point_formats(conn, &x));
+    PT_TRY(pt_tls12_ems_recv(conn, &x));
+    PT_TRY(pt_tls12_point_formats_recv(conn, &x));
     PT_TRY(pt_ee_alpn(conn, &x));
     return pt_tls12_record_size_limit(conn, &x);
 }

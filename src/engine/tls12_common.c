@@ -183,3 +183,44 @@ petrel_status pt_tls12_record_size_limit(petrel_conn *conn, const pt_exts *x)
     conn->record_size_limit_seen = true;
     return PETREL_OK;
 }
+
+/* RFC 7627: the peer's extended_master_secret (empty), required when the
+ * context says so. */
+petrel_status pt_tls12_ems_recv(petrel_conn *conn, const pt_exts *x)
+{
+    if (!pt_has_ext(x, PT_X_EXTENDED_MASTER_SECRET)) {
+        if (conn->ctx->require_ems) {
+            bool client = conn->role == PETREL_CLIENT;
+            return pt_fault(&conn->err, PETREL_ALERT_HANDSHAKE_FAILURE,
+                            "%s does not support the extended master secret (RFC 7627), "
+                            "which this %s requires",
+                            client ? "server" : "client", client ? "client" : "server");
+        }
+        return PETREL_OK;
+    }
+    if (x->body[PT_X_EXTENDED_MASTER_SECRET].len != 0) {
+        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
+                        "extended_master_secret extension is not empty (RFC 7627 5.1)");
+    }
+    conn->hs->t12.ems = true;
+    return PETREL_OK;
+}
+
+/* RFC 8422 5.1.2: if sent, the list must include uncompressed. */
+petrel_status pt_tls12_point_formats_recv(petrel_conn *conn, const pt_exts *x)
+{
+    if (!pt_has_ext(x, PT_X_EC_POINT_FORMATS)) {
+        return PETREL_OK;
+    }
+    pt_span body = x->body[PT_X_EC_POINT_FORMATS];
+    pt_span list;
+    if (!pt_get_vec8(&body, &list) || !pt_span_empty(&body) || list.len == 0) {
+        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed ec_point_formats");
+    }
+    if (memchr(list.p, 0, list.len) == NULL) {
+        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                        "ec_point_formats does not include uncompressed (RFC 8422 5.1.2)");
+    }
+    conn->hs->t12.point_formats = true;
+    return PETREL_OK;
+}

@@ -59,43 +59,6 @@ static petrel_status ch12_renegotiation(petrel_conn *conn, pt_span suites, const
     return PETREL_OK;
 }
 
-static petrel_status ch12_ems(petrel_conn *conn, const pt_exts *x)
-{
-    if (!pt_has_ext(x, PT_X_EXTENDED_MASTER_SECRET)) {
-        if (conn->ctx->require_ems) {
-            return pt_fault(&conn->err, PETREL_ALERT_HANDSHAKE_FAILURE,
-                            "client does not support the extended master secret (RFC 7627), "
-                            "which this server requires");
-        }
-        return PETREL_OK;
-    }
-    if (x->body[PT_X_EXTENDED_MASTER_SECRET].len != 0) {
-        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
-                        "extended_master_secret extension is not empty (RFC 7627 5.1)");
-    }
-    conn->hs->t12.ems = true;
-    return PETREL_OK;
-}
-
-/* RFC 8422 5.1.2: if sent, the list must include uncompressed. */
-static petrel_status ch12_point_formats(petrel_conn *conn, const pt_exts *x)
-{
-    if (!pt_has_ext(x, PT_X_EC_POINT_FORMATS)) {
-        return PETREL_OK;
-    }
-    pt_span body = x->body[PT_X_EC_POINT_FORMATS];
-    pt_span list;
-    if (!pt_get_vec8(&body, &list) || !pt_span_empty(&body) || list.len == 0) {
-        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed ec_point_formats");
-    }
-    if (memchr(list.p, 0, list.len) == NULL) {
-        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                        "ec_point_formats does not include uncompressed (RFC 8422 5.1.2)");
-    }
-    conn->hs->t12.point_formats = true;
-    return PETREL_OK;
-}
-
 static petrel_status ch12_sigalgs(petrel_conn *conn, const pt_exts *x)
 {
     struct pt_hs *hs = conn->hs;
@@ -431,8 +394,8 @@ petrel_status pt_tls12_client_hello_recv(petrel_conn *conn, pt_span suites, pt_s
 {
     PT_TRY(ch12_compression(conn, comp));
     PT_TRY(ch12_renegotiation(conn, suites, x));
-    PT_TRY(ch12_ems(conn, x));
-    PT_TRY(ch12_point_formats(conn, x));
+    PT_TRY(pt_tls12_ems_recv(conn, x));
+    PT_TRY(pt_tls12_point_formats_recv(conn, x));
     PT_TRY(ch12_sigalgs(conn, x));
     PT_TRY(ch12_group(conn, x));
     PT_TRY(ch12_suite(conn, suites, x));
