@@ -66,6 +66,28 @@ petrel_status pt_certificate_send(petrel_conn *conn, const uint8_t *context, siz
     return st;
 }
 
+/*   struct { SignatureScheme algorithm; opaque signature<0..2^16-1>; }
+ *   CertificateVerify;   (the same in TLS 1.2, RFC 5246 7.4.8) */
+petrel_status pt_cert_verify_msg_send(petrel_conn *conn, uint16_t sigalg, const uint8_t *sig,
+                                      size_t sig_len, pt_hash *post)
+{
+    pt_buf msg;
+    pt_buf_init(&msg, 4096, false);
+    pt_builder b;
+    pt_msg_begin(&b, &msg, PT_HS_CERTIFICATE_VERIFY);
+    pt_put_u16(&b, sigalg);
+    pt_open(&b, 2);
+    pt_put_bytes(&b, sig, sig_len);
+    pt_close(&b);
+    petrel_status st = pt_msg_end(conn, &b);
+    if (st == PETREL_OK) {
+        st = pt_send_handshake(conn, msg.data, msg.len, post);
+    }
+    pt_buf_release(&msg);
+    conn->sigalg = sigalg;
+    return st;
+}
+
 /* RFC 8446 4.4.3: 64 spaces, the context string, a zero byte, the hash. */
 petrel_status pt_cert_verify_content(petrel_conn *conn, bool from_server, const uint8_t *hash,
                                      uint8_t *out, size_t *out_len)
@@ -97,21 +119,7 @@ petrel_status pt_cert_verify_send(petrel_conn *conn, uint16_t sigalg, pt_hash *p
                                   &content_len));
     PT_TRY(pt_sign(conn->ctx->cred, conn->ctx->algs, sigalg, content, content_len, sig,
                    sizeof(sig), &sig_len, &conn->err));
-    pt_buf msg;
-    pt_buf_init(&msg, 4096, false);
-    pt_builder b;
-    pt_msg_begin(&b, &msg, PT_HS_CERTIFICATE_VERIFY);
-    pt_put_u16(&b, sigalg);
-    pt_open(&b, 2);
-    pt_put_bytes(&b, sig, sig_len);
-    pt_close(&b);
-    petrel_status st = pt_msg_end(conn, &b);
-    if (st == PETREL_OK) {
-        st = pt_send_handshake(conn, msg.data, msg.len, post);
-    }
-    pt_buf_release(&msg);
-    conn->sigalg = sigalg;
-    return st;
+    return pt_cert_verify_msg_send(conn, sigalg, sig, sig_len, post);
 }
 
 petrel_status pt_finished_send(petrel_conn *conn, const uint8_t *base, pt_hash *post)

@@ -263,6 +263,9 @@ petrel_status pt_key_update_send(petrel_conn *conn, bool request_peer) PT_MUST_U
 petrel_status pt_certificate_send(petrel_conn *conn, const uint8_t *context, size_t context_len,
                                   bool with_chain, pt_hash *post) PT_MUST_USE;
 petrel_status pt_cert_verify_send(petrel_conn *conn, uint16_t sigalg, pt_hash *post) PT_MUST_USE;
+/* Builds and sends a CertificateVerify carrying sig. */
+petrel_status pt_cert_verify_msg_send(petrel_conn *conn, uint16_t sigalg, const uint8_t *sig,
+                                      size_t sig_len, pt_hash *post) PT_MUST_USE;
 petrel_status pt_cert_verify_content(petrel_conn *conn, bool from_server, const uint8_t *hash,
                                      uint8_t *out, size_t *out_len) PT_MUST_USE;
 petrel_status pt_finished_send(petrel_conn *conn, const uint8_t *base, pt_hash *post) PT_MUST_USE;

@@ -84,21 +84,7 @@ petrel_status pt_tls12_cert_verify_send(petrel_conn *conn, uint16_t sigalg)
     size_t sig_len;
     PT_TRY(pt_sign(conn->ctx->cred, conn->ctx->algs, sigalg, raw->data, raw->len, sig, sizeof(sig),
                    &sig_len, &conn->err));
-    pt_buf msg;
-    pt_buf_init(&msg, 4096, false);
-    pt_builder b;
-    pt_msg_begin(&b, &msg, PT_HS_CERTIFICATE_VERIFY);
-    pt_put_u16(&b, sigalg);
-    pt_open(&b, 2);
-    pt_put_bytes(&b, sig, sig_len);
-    pt_close(&b);
-    petrel_status st = pt_msg_end(conn, &b);
-    if (st == PETREL_OK) {
-        st = pt_send_handshake(conn, msg.data, msg.len, NULL);
-    }
-    pt_buf_release(&msg);
-    conn->sigalg = sigalg;
-    return st;
+    return pt_cert_verify_msg_send(conn, sigalg, sig, sig_len, NULL);
 }
 
 petrel_status pt_tls12_ccs_recv(petrel_conn *conn, const pt_record *rec)
