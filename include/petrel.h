@@ -76,9 +76,9 @@ typedef enum petrel_status {
 /* A description of the last failure of an object. */
 typedef struct petrel_error {
     petrel_status status;
-    int alert;        /* TLS alert sent or received, -1 when none */
-    long verify_code; /* X509_V_ERR_* value for CERT_VERIFY, else 0 */
-    int sys_errno;    /* errno for PETREL_ERR_IO, else 0 */
+    int alert;           /* TLS alert sent or received, -1 when none */
+    long verify_code;    /* X509_V_ERR_* value for CERT_VERIFY, else 0 */
+    int sys_errno;       /* errno for PETREL_ERR_IO, else 0 */
     const char *message; /* never NULL; "" when there is no error */
 } petrel_error;
 
@@ -184,8 +184,8 @@ PETREL_API bool petrel_ctx_check_hostname(const petrel_ctx *ctx);
 
 /* When on (the default) the subject CN is matched only if the certificate
  * has no DNS subjectAltName; when off it is never consulted. */
-PETREL_API PETREL_MUST_USE petrel_status
-petrel_ctx_set_hostname_checks_common_name(petrel_ctx *ctx, bool on);
+PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_hostname_checks_common_name(petrel_ctx *ctx,
+                                                                                    bool on);
 PETREL_API bool petrel_ctx_hostname_checks_common_name(const petrel_ctx *ctx);
 
 PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_verify_flags(petrel_ctx *ctx,
@@ -194,8 +194,7 @@ PETREL_API unsigned long petrel_ctx_verify_flags(const petrel_ctx *ctx);
 
 /* OpenSSL's security levels 0-5: minimum key sizes, groups and signature
  * algorithms, for the handshake and for chain verification. */
-PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_security_level(petrel_ctx *ctx,
-                                                                       int level);
+PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_security_level(petrel_ctx *ctx, int level);
 PETREL_API int petrel_ctx_security_level(const petrel_ctx *ctx);
 
 /* TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2).
@@ -230,19 +229,15 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_load_cert_chain(petrel_ctx *
                                                                     petrel_password_cb cb,
                                                                     void *userdata);
 /* The same from memory (PEM). */
-PETREL_API PETREL_MUST_USE petrel_status
-petrel_ctx_load_cert_chain_mem(petrel_ctx *ctx, const void *cert_pem, size_t cert_len,
-                               const void *key_pem, size_t key_len, petrel_password_cb cb,
-                               void *userdata);
+PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_load_cert_chain_mem(
+    petrel_ctx *ctx, const void *cert_pem, size_t cert_len, const void *key_pem, size_t key_len,
+    petrel_password_cb cb, void *userdata);
 
 /* Trust anchors and CRLs: a PEM file, an OpenSSL hashed directory, and/or
  * in-memory data (PEM text, or one DER certificate). Any may be NULL, not
  * all. CRLs found in the file or data are loaded too. */
-PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_load_verify_locations(petrel_ctx *ctx,
-                                                                          const char *cafile,
-                                                                          const char *capath,
-                                                                          const void *cadata,
-                                                                          size_t cadata_len);
+PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_load_verify_locations(
+    petrel_ctx *ctx, const char *cafile, const char *capath, const void *cadata, size_t cadata_len);
 /* The system trust store (OpenSSL's default paths). */
 PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_load_default_certs(petrel_ctx *ctx);
 
@@ -251,12 +246,10 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_load_default_certs(petrel_ct
 PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_ciphersuites(petrel_ctx *ctx,
                                                                      const char *list);
 /* TLS 1.2 suites by IANA or OpenSSL name, colon separated. */
-PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_ciphers(petrel_ctx *ctx,
-                                                                const char *list);
+PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_ciphers(petrel_ctx *ctx, const char *list);
 /* Key-exchange groups, colon separated: "x25519", "P-256"/"secp256r1",
  * "P-384"/"secp384r1". */
-PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_groups(petrel_ctx *ctx,
-                                                               const char *list);
+PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_groups(petrel_ctx *ctx, const char *list);
 /* ALPN protocol names in preference order. */
 PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_alpn_protocols(petrel_ctx *ctx,
                                                                        const char *const *protos,
@@ -291,9 +284,9 @@ PETREL_API void petrel_ctx_set_client_cert_callback(petrel_ctx *ctx, petrel_clie
 
 /* Limits on what a peer may make us hold. 0 keeps the current value. */
 typedef struct petrel_limits {
-    size_t max_handshake_message; /* default 65536 bytes */
-    size_t max_cert_chain_len;    /* default 10 certificates */
-    size_t max_cert_chain_bytes;  /* default 102400 bytes */
+    size_t max_handshake_message;  /* default 65536 bytes */
+    size_t max_cert_chain_len;     /* default 10 certificates */
+    size_t max_cert_chain_bytes;   /* default 102400 bytes */
     size_t max_buffered_plaintext; /* default 65536 bytes */
 } petrel_limits;
 PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_limits(petrel_ctx *ctx,
@@ -350,8 +343,8 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_conn_do_handshake(petrel_conn *c
  * reply waiting to be sent is queued in the output; in socket use with a
  * non-blocking fd it may return WANT_WRITE, and the next call flushes it.
  * Returns ZERO_RETURN after close_notify, EOF on an unclean close. */
-PETREL_API PETREL_MUST_USE petrel_status petrel_conn_read(petrel_conn *conn, void *buf,
-                                                          size_t cap, size_t *nread);
+PETREL_API PETREL_MUST_USE petrel_status petrel_conn_read(petrel_conn *conn, void *buf, size_t cap,
+                                                          size_t *nread);
 /* Writes all of len bytes unless an error (or, non-blocking, WANT_WRITE after
  * *nwritten bytes were taken). Pending handshake work is sent first. */
 PETREL_API PETREL_MUST_USE petrel_status petrel_conn_write(petrel_conn *conn, const void *buf,
@@ -367,7 +360,8 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_conn_shutdown(petrel_conn *conn)
  * read, or petrel_conn_process(); the answer is consumed by reads or by
  * petrel_conn_process(), and application data that arrives first is kept
  * for petrel_conn_read(). See petrel_conn_peer_cert_pending(). */
-PETREL_API PETREL_MUST_USE petrel_status petrel_conn_verify_client_post_handshake(petrel_conn *conn);
+PETREL_API PETREL_MUST_USE petrel_status
+petrel_conn_verify_client_post_handshake(petrel_conn *conn);
 /* Drives pending handshake work without application data: flushes queued
  * output and processes whatever input has arrived. Returns OK when nothing
  * is left to do, WANT_READ while an answer is outstanding and more input is
@@ -387,7 +381,7 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_conn_key_update(petrel_conn *con
 
 PETREL_API petrel_role petrel_conn_role(const petrel_conn *conn);
 PETREL_API bool petrel_conn_handshake_done(const petrel_conn *conn);
-PETREL_API int petrel_conn_version(const petrel_conn *conn); /* 0 before */
+PETREL_API int petrel_conn_version(const petrel_conn *conn);              /* 0 before */
 PETREL_API const char *petrel_conn_version_name(const petrel_conn *conn); /* "TLSv1.3" */
 PETREL_API const char *petrel_conn_cipher(const petrel_conn *conn);       /* IANA name */
 PETREL_API const char *petrel_conn_group(const petrel_conn *conn);        /* "x25519" */

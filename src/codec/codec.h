@@ -52,10 +52,10 @@ static inline bool pt_span_empty(const pt_span *s)
 typedef struct pt_buf {
     uint8_t *data; /* the first unconsumed byte */
     size_t len;
-    size_t head;   /* consumed bytes before data: the block starts at data - head */
-    size_t cap;    /* bytes allocated from the start of the block */
-    size_t max;    /* hard limit on len */
-    bool secret;   /* wipe on free and on shrink */
+    size_t head; /* consumed bytes before data: the block starts at data - head */
+    size_t cap;  /* bytes allocated from the start of the block */
+    size_t max;  /* hard limit on len */
+    bool secret; /* wipe on free and on shrink */
 } pt_buf;
 
 void pt_buf_init(pt_buf *b, size_t max, bool secret);
@@ -81,7 +81,7 @@ typedef struct pt_builder {
     pt_buf *buf;
     bool failed;
     int depth;
-    size_t open_at[PT_BUILDER_DEPTH];   /* offset of each open length field */
+    size_t open_at[PT_BUILDER_DEPTH];    /* offset of each open length field */
     uint8_t open_size[PT_BUILDER_DEPTH]; /* its width in bytes */
 } pt_builder;
 

@@ -62,10 +62,10 @@ petrel_status pt_aead_seal(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const
     return PETREL_OK;
 }
 
-petrel_status pt_aead_seal_from(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE],
-                                const uint8_t *aad, size_t aad_len, const uint8_t *in,
-                                size_t len, const uint8_t *tail, size_t tail_len, uint8_t *out,
-                                uint8_t tag[PT_AEAD_TAG], pt_error *err)
+petrel_status pt_aead_seal_from(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
+                                size_t aad_len, const uint8_t *in, size_t len, const uint8_t *tail,
+                                size_t tail_len, uint8_t *out, uint8_t tag[PT_AEAD_TAG],
+                                pt_error *err)
 {
     int outl = 0;
     int taill = 0;

@@ -147,10 +147,10 @@ petrel_status pt_aead_seal(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const
 /* Encrypts in[0..len) followed by tail[0..tail_len) into out (which must
  * not overlap in) and writes the tag: one pass from the caller's data to
  * the output buffer. */
-petrel_status pt_aead_seal_from(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE],
-                                const uint8_t *aad, size_t aad_len, const uint8_t *in,
-                                size_t len, const uint8_t *tail, size_t tail_len, uint8_t *out,
-                                uint8_t tag[PT_AEAD_TAG], pt_error *err) PT_MUST_USE;
+petrel_status pt_aead_seal_from(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
+                                size_t aad_len, const uint8_t *in, size_t len, const uint8_t *tail,
+                                size_t tail_len, uint8_t *out, uint8_t tag[PT_AEAD_TAG],
+                                pt_error *err) PT_MUST_USE;
 /* Decrypts buf in place; a bad tag is PETREL_ERR_PROTOCOL, bad_record_mac,
  * and leaves buf zeroed. */
 petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,

@@ -115,10 +115,9 @@ petrel_status pt_cert_verify_send(petrel_conn *conn, uint16_t sigalg, pt_hash *p
     uint8_t sig[PT_MAX_SIGNATURE];
     size_t sig_len;
     PT_TRY(pt_current_hash(conn, post, hash));
-    PT_TRY(pt_cert_verify_content(conn, conn->role == PETREL_SERVER, hash, content,
-                                  &content_len));
-    PT_TRY(pt_sign(conn->ctx->cred, conn->ctx->algs, sigalg, content, content_len, sig,
-                   sizeof(sig), &sig_len, &conn->err));
+    PT_TRY(pt_cert_verify_content(conn, conn->role == PETREL_SERVER, hash, content, &content_len));
+    PT_TRY(pt_sign(conn->ctx->cred, conn->ctx->algs, sigalg, content, content_len, sig, sizeof(sig),
+                   &sig_len, &conn->err));
     return pt_cert_verify_msg_send(conn, sigalg, sig, sig_len, post);
 }
 
@@ -172,8 +171,7 @@ petrel_status pt_certificate_parse(petrel_conn *conn, pt_span body, pt_span *con
         pt_span exts;
         pt_exts x;
         if (!pt_get_vec24(&list, &der) || der.len == 0 || !pt_get_vec16(&list, &exts)) {
-            return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
-                            "malformed certificate entry");
+            return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed certificate entry");
         }
         /* We ask for no per-certificate extensions (RFC 8446 4.4.2). */
         PT_TRY(pt_exts_parse(exts, 0, true, &x, &conn->err));
@@ -281,8 +279,7 @@ static petrel_status check_cert_verify(petrel_conn *conn, pt_span body, pt_peer_
     size_t content_len;
     PT_TRY(pt_peer_check_sigalg(chain, sigalg, true, conn->ctx->security_level, &conn->err));
     PT_TRY(pt_current_hash(conn, post, hash));
-    PT_TRY(pt_cert_verify_content(conn, conn->role == PETREL_CLIENT, hash, content,
-                                  &content_len));
+    PT_TRY(pt_cert_verify_content(conn, conn->role == PETREL_CLIENT, hash, content, &content_len));
     PT_TRY(pt_peer_verify_signature(chain, conn->ctx->algs, sigalg, content, content_len, sig.p,
                                     sig.len, conn->ctx->security_level, &conn->err));
     conn->peer_sigalg = sigalg;
@@ -348,16 +345,14 @@ static petrel_status client_second_flight(petrel_conn *conn)
 {
     struct pt_hs *hs = conn->hs;
     if (hs->cert_requested) {
-        PT_TRY(pt_client_auth_answer(conn, pt_span_of(NULL, 0), pt_span_of(NULL, 0), false,
-                                     NULL));
+        PT_TRY(pt_client_auth_answer(conn, pt_span_of(NULL, 0), pt_span_of(NULL, 0), false, NULL));
     }
     PT_TRY(pt_finished_send(conn, hs->client_hs_secret, NULL));
     PT_TRY(pt_ks_install(conn, conn->client_app_secret, true));
     return PETREL_OK;
 }
 
-petrel_status pt_finished_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,
-                               size_t raw_len)
+petrel_status pt_finished_recv(petrel_conn *conn, pt_span body, const uint8_t *raw, size_t raw_len)
 {
     struct pt_hs *hs = conn->hs;
     if (conn->role == PETREL_CLIENT) {
@@ -434,15 +429,14 @@ static petrel_status parse_request(petrel_conn *conn, pt_span exts, pt_request *
     req->sigalg_count = 0;
     req->ca_name_count = 0;
     PT_TRY(pt_exts_parse(exts,
-                         PT_XBIT(PT_X_SIGNATURE_ALGORITHMS) |
-                             PT_XBIT(PT_X_CERTIFICATE_AUTHORITIES),
+                         PT_XBIT(PT_X_SIGNATURE_ALGORITHMS) | PT_XBIT(PT_X_CERTIFICATE_AUTHORITIES),
                          false, &x, &conn->err));
     if (!pt_has_ext(&x, PT_X_SIGNATURE_ALGORITHMS)) {
         return pt_fault(&conn->err, PETREL_ALERT_MISSING_EXTENSION,
                         "CertificateRequest has no signature_algorithms (RFC 8446 4.3.2)");
     }
-    PT_TRY(pt_parse_sigalgs(x.body[PT_X_SIGNATURE_ALGORITHMS], req->sigalgs,
-                            PT_MAX_PEER_SIGALGS, &req->sigalg_count, &conn->err));
+    PT_TRY(pt_parse_sigalgs(x.body[PT_X_SIGNATURE_ALGORITHMS], req->sigalgs, PT_MAX_PEER_SIGALGS,
+                            &req->sigalg_count, &conn->err));
     if (pt_has_ext(&x, PT_X_CERTIFICATE_AUTHORITIES)) {
         PT_TRY(parse_ca_names(conn, x.body[PT_X_CERTIFICATE_AUTHORITIES], req));
     }

@@ -271,8 +271,7 @@ static petrel_status parse_ch(petrel_conn *conn, pt_span body, pt_ch *ch)
     if (pt_span_empty(&body)) {
         exts = pt_span_of(NULL, 0);
     } else if (!pt_get_vec16(&body, &exts) || !pt_span_empty(&body)) {
-        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
-                        "malformed ClientHello extensions");
+        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed ClientHello extensions");
     }
     PT_TRY(pt_exts_parse(exts, 0xffffffffu, false, &ch->x, &conn->err));
     if (conn->state == PT_ST_S_WAIT_CH) {
@@ -331,9 +330,8 @@ static petrel_status ch_sigalgs(petrel_conn *conn, const pt_exts *x)
         return pt_fault(&conn->err, PETREL_ALERT_HANDSHAKE_FAILURE,
                         "server has no certificate; call load_cert_chain first");
     }
-    conn->sigalg = pt_credential_pick_sigalg(conn->ctx->cred, hs->peer_sigalgs,
-                                             hs->peer_sigalg_count, true,
-                                             conn->ctx->security_level);
+    conn->sigalg = pt_credential_pick_sigalg(
+        conn->ctx->cred, hs->peer_sigalgs, hs->peer_sigalg_count, true, conn->ctx->security_level);
     if (conn->sigalg == 0) {
         return pt_fault(&conn->err, PETREL_ALERT_HANDSHAKE_FAILURE,
                         "no signature algorithm in common for the server's key (at security "
@@ -377,8 +375,8 @@ static bool client_offers_group(const struct pt_hs *hs, uint16_t group)
 
 /* Finds the client's share for `group` (RFC 8446 4.2.8), checking the
  * shares are well formed and each group appears once. */
-static petrel_status ch_find_share(petrel_conn *conn, pt_span body, uint16_t group,
-                                   pt_span *share, bool *found)
+static petrel_status ch_find_share(petrel_conn *conn, pt_span body, uint16_t group, pt_span *share,
+                                   bool *found)
 {
     pt_span list;
     uint16_t seen[16];

@@ -13,7 +13,7 @@
 #include "crypto/crypto.h"
 #include "record/record.h"
 
-struct pt_hs;  /* handshake in progress, engine-private */
+struct pt_hs; /* handshake in progress, engine-private */
 
 /* A session ticket kept for resumption (RFC 8446 4.6.1). */
 #define PT_MAX_TICKETS 4
@@ -31,12 +31,12 @@ struct petrel_conn {
     petrel_ctx *ctx;
     petrel_role role;
     pt_error err;
-    bool failed;   /* a fatal error happened: err is sticky */
+    bool failed;    /* a fatal error happened: err is sticky */
     char *hostname; /* server_hostname (client) or received SNI (server) */
     void *userdata;
     petrel_trace_cb trace_cb;
     void *trace_userdata;
-    int fd;       /* -1 in sans-I/O use */
+    int fd; /* -1 in sans-I/O use */
 
     pt_buf in;  /* received bytes not yet opened as records */
     pt_buf out; /* protected bytes waiting to be sent */
@@ -64,7 +64,7 @@ struct petrel_conn {
     uint16_t sigalg;      /* the algorithm we signed with */
     uint16_t peer_sigalg; /* the algorithm the peer signed with */
     char *alpn;
-    size_t tickets;   /* received and kept so far */
+    size_t tickets;                 /* received and kept so far */
     pt_ticket kept[PT_MAX_TICKETS]; /* the newest, oldest overwritten */
 
     /* peer */
@@ -76,15 +76,15 @@ struct petrel_conn {
     uint8_t client_app_secret[PT_MAX_HASH];
     uint8_t server_app_secret[PT_MAX_HASH];
     uint8_t resumption_secret[PT_MAX_HASH];
-    bool pha_offered;      /* client sent / server received post_handshake_auth */
-    pt_hash pha_transcript; /* transcript through client Finished, for PHA */
-    struct pt_pha *pha;    /* round in progress (server) */
-    uint64_t pha_counter;  /* for unique request contexts */
-    bool key_update_pending; /* we owe the peer a KeyUpdate */
+    bool pha_offered;          /* client sent / server received post_handshake_auth */
+    pt_hash pha_transcript;    /* transcript through client Finished, for PHA */
+    struct pt_pha *pha;        /* round in progress (server) */
+    uint64_t pha_counter;      /* for unique request contexts */
+    bool key_update_pending;   /* we owe the peer a KeyUpdate */
     uint8_t client_random[32]; /* names the connection in the key log */
     bool ccs_seen;
     bool record_size_limit_seen; /* the peer sent record_size_limit */
-    uint32_t rd_epoch; /* bumped on every read-key change */
+    uint32_t rd_epoch;           /* bumped on every read-key change */
     uint32_t key_updates_in_row; /* received without application data between */
     uint32_t empty_records_in_row;
     uint32_t warning_alerts_in_row;

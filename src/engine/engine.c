@@ -93,8 +93,8 @@ petrel_status pt_flush_handshake(petrel_conn *conn)
     if (conn->hsout.len == 0) {
         return PETREL_OK;
     }
-    petrel_status st = pt_record_seal(&conn->rl, PT_CT_HANDSHAKE, conn->hsout.data,
-                                      conn->hsout.len, &conn->out, &conn->err);
+    petrel_status st = pt_record_seal(&conn->rl, PT_CT_HANDSHAKE, conn->hsout.data, conn->hsout.len,
+                                      &conn->out, &conn->err);
     pt_buf_reset(&conn->hsout);
     return st;
 }
@@ -196,8 +196,8 @@ static petrel_status handle_ccs(petrel_conn *conn, const pt_record *rec)
     /* RFC 8446 5: one unprotected change_cipher_spec of value 1 may arrive
      * between the first ClientHello and the peer's Finished; drop it. */
     bool protected_rec = rec->wire_len != PT_RECORD_HEADER + rec->len;
-    bool in_window = conn->hs != NULL && conn->state != PT_ST_S_WAIT_CH &&
-                     conn->state != PT_ST_START;
+    bool in_window =
+        conn->hs != NULL && conn->state != PT_ST_S_WAIT_CH && conn->state != PT_ST_START;
     if (protected_rec || rec->len != 1 || rec->data[0] != 1 || !in_window || conn->ccs_seen) {
         return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
                         "unexpected change_cipher_spec record (RFC 8446 5)");
@@ -309,8 +309,7 @@ static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
     if (rec->len == 0) {
         if (++conn->empty_records_in_row > PT_MAX_EMPTY_RECORDS) {
             return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
-                            "peer sent more than %d empty records in a row",
-                            PT_MAX_EMPTY_RECORDS);
+                            "peer sent more than %d empty records in a row", PT_MAX_EMPTY_RECORDS);
         }
         return PETREL_OK;
     }
@@ -527,8 +526,7 @@ static petrel_status maybe_auto_key_update(petrel_conn *conn)
     return PETREL_OK;
 }
 
-petrel_status pt_engine_write(petrel_conn *conn, const uint8_t *buf, size_t len,
-                              size_t *nwritten)
+petrel_status pt_engine_write(petrel_conn *conn, const uint8_t *buf, size_t len, size_t *nwritten)
 {
     *nwritten = 0;
     PT_TRY(pt_engine_handshake(conn));

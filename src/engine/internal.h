@@ -85,7 +85,7 @@ typedef enum pt_ext_index {
 typedef struct pt_exts {
     uint32_t present; /* PT_XBIT of each extension found */
     pt_span body[PT_X_COUNT];
-    bool psk_last;    /* pre_shared_key was the last extension */
+    bool psk_last; /* pre_shared_key was the last extension */
 } pt_exts;
 
 /* Parses an extension block. Duplicates are illegal_parameter (RFC 8446
@@ -213,8 +213,8 @@ petrel_status pt_msg_end(petrel_conn *conn, pt_builder *b) PT_MUST_USE;
 
 /* --- keysched.c --- */
 
-petrel_status pt_ks_handshake(petrel_conn *conn, const uint8_t *ecdhe, size_t ecdhe_len)
-    PT_MUST_USE;
+petrel_status pt_ks_handshake(petrel_conn *conn, const uint8_t *ecdhe,
+                              size_t ecdhe_len) PT_MUST_USE;
 petrel_status pt_ks_application(petrel_conn *conn) PT_MUST_USE;
 petrel_status pt_ks_resumption(petrel_conn *conn) PT_MUST_USE;
 petrel_status pt_ks_install(petrel_conn *conn, const uint8_t *secret, bool write) PT_MUST_USE;
@@ -270,8 +270,8 @@ petrel_status pt_cert_verify_content(petrel_conn *conn, bool from_server, const 
                                      uint8_t *out, size_t *out_len) PT_MUST_USE;
 petrel_status pt_finished_send(petrel_conn *conn, const uint8_t *base, pt_hash *post) PT_MUST_USE;
 /* The running hash of the handshake, or of a post-handshake round. */
-petrel_status pt_current_hash(petrel_conn *conn, pt_hash *post, uint8_t out[PT_MAX_HASH])
-    PT_MUST_USE;
+petrel_status pt_current_hash(petrel_conn *conn, pt_hash *post,
+                              uint8_t out[PT_MAX_HASH]) PT_MUST_USE;
 
 /* Client: answers a CertificateRequest (in the handshake or after it). */
 petrel_status pt_client_auth_answer(petrel_conn *conn, pt_span context, pt_span exts,

@@ -88,8 +88,8 @@ petrel_status pt_ks_install(petrel_conn *conn, const uint8_t *secret, bool write
     uint8_t key[PT_MAX_KEY];
     uint8_t iv[PT_AEAD_NONCE];
     const pt_algs *algs = conn->ctx->algs;
-    petrel_status st = pt_hkdf_expand_label(algs, conn->hash, secret, "key", NULL, 0, key,
-                                            key_len, &conn->err);
+    petrel_status st =
+        pt_hkdf_expand_label(algs, conn->hash, secret, "key", NULL, 0, key, key_len, &conn->err);
     if (st == PETREL_OK) {
         st = pt_hkdf_expand_label(algs, conn->hash, secret, "iv", NULL, 0, iv, sizeof(iv),
                                   &conn->err);
@@ -185,8 +185,8 @@ petrel_status pt_ks_update(petrel_conn *conn, bool write)
     uint8_t *secret = client_side ? conn->client_app_secret : conn->server_app_secret;
     uint8_t next[PT_MAX_HASH];
     size_t n = pt_hash_len(conn->hash);
-    PT_TRY(pt_hkdf_expand_label(conn->ctx->algs, conn->hash, secret, "traffic upd", NULL, 0,
-                                next, n, &conn->err));
+    PT_TRY(pt_hkdf_expand_label(conn->ctx->algs, conn->hash, secret, "traffic upd", NULL, 0, next,
+                                n, &conn->err));
     memcpy(secret, next, n);
     pt_wipe(next, sizeof(next));
     return pt_ks_install(conn, secret, write);
@@ -198,8 +198,8 @@ petrel_status pt_ks_finished(petrel_conn *conn, const uint8_t *base, const uint8
 {
     uint8_t key[PT_MAX_HASH];
     size_t n = pt_hash_len(conn->hash);
-    petrel_status st = pt_hkdf_expand_label(conn->ctx->algs, conn->hash, base, "finished", NULL,
-                                            0, key, n, &conn->err);
+    petrel_status st = pt_hkdf_expand_label(conn->ctx->algs, conn->hash, base, "finished", NULL, 0,
+                                            key, n, &conn->err);
     if (st == PETREL_OK) {
         st = pt_hmac(conn->ctx->algs, conn->hash, key, n, hash, n, out, &conn->err);
     }

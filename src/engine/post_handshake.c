@@ -53,9 +53,8 @@ petrel_status pt_ticket_recv(petrel_conn *conn, pt_span body, const uint8_t *raw
     t->age_add = age_add;
     t->suite = conn->suite;
     conn->tickets++;
-    return pt_hkdf_expand_label(conn->ctx->algs, conn->hash, conn->resumption_secret,
-                                "resumption", nonce.p, nonce.len, t->psk, pt_hash_len(conn->hash),
-                                &conn->err);
+    return pt_hkdf_expand_label(conn->ctx->algs, conn->hash, conn->resumption_secret, "resumption",
+                                nonce.p, nonce.len, t->psk, pt_hash_len(conn->hash), &conn->err);
 }
 
 void pt_ticket_clear(pt_ticket *t)

@@ -217,8 +217,7 @@ static petrel_status parse_sh(petrel_conn *conn, pt_span body, pt_sh *sh)
     }
     if (version != PETREL_TLS1_3 || !pt_offers_tls13(conn)) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                        "server selected version 0x%04x, which the client did not offer",
-                        version);
+                        "server selected version 0x%04x, which the client did not offer", version);
     }
     /* RFC 8446 4.1.3: legacy_version stays 0x0303 in TLS 1.3. */
     if (legacy_version != 0x0303) {
@@ -249,8 +248,7 @@ static petrel_status sh_suite(petrel_conn *conn, uint16_t suite)
     }
     if (!offered) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                        "server chose cipher suite 0x%04x, which the client did not offer",
-                        suite);
+                        "server chose cipher suite 0x%04x, which the client did not offer", suite);
     }
     if (conn->suite != 0 && conn->suite != suite) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
@@ -330,8 +328,7 @@ static petrel_status sh_key_share(petrel_conn *conn, const pt_sh *sh)
     uint16_t group;
     pt_span share;
     if (!pt_has_ext(&sh->x, PT_X_KEY_SHARE)) {
-        return pt_fault(&conn->err, PETREL_ALERT_MISSING_EXTENSION,
-                        "ServerHello has no key_share");
+        return pt_fault(&conn->err, PETREL_ALERT_MISSING_EXTENSION, "ServerHello has no key_share");
     }
     if (!pt_get_u16(&ks, &group) || !pt_get_vec16(&ks, &share) || !pt_span_empty(&ks)) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed key_share");

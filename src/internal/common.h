@@ -18,12 +18,12 @@
 #define PT_MUST_USE __attribute__((warn_unused_result))
 #define PT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-#define PT_TRY(expr)                                                                              \
-    do {                                                                                          \
-        petrel_status pt_try_status_ = (expr);                                                    \
-        if (pt_try_status_ != PETREL_OK) {                                                        \
-            return pt_try_status_;                                                                \
-        }                                                                                         \
+#define PT_TRY(expr)                                                                               \
+    do {                                                                                           \
+        petrel_status pt_try_status_ = (expr);                                                     \
+        if (pt_try_status_ != PETREL_OK) {                                                         \
+            return pt_try_status_;                                                                 \
+        }                                                                                          \
     } while (0)
 
 #define PT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -42,8 +42,8 @@ void pt_error_clear(pt_error *err);
  * alert is the TLS alert to send (or received), -1 when none. */
 petrel_status pt_fail(pt_error *err, petrel_status status, int alert, const char *fmt, ...)
     PT_PRINTF(4, 5);
-petrel_status pt_vfail(pt_error *err, petrel_status status, int alert, const char *fmt,
-                       va_list ap) PT_PRINTF(4, 0);
+petrel_status pt_vfail(pt_error *err, petrel_status status, int alert, const char *fmt, va_list ap)
+    PT_PRINTF(4, 0);
 /* A protocol fault: we will send alert. */
 #define pt_fault(err, alert, ...) pt_fail((err), PETREL_ERR_PROTOCOL, (alert), __VA_ARGS__)
 /* Copies one error record into another. */

@@ -455,8 +455,8 @@ static petrel_status seal13(pt_record_layer *rl, uint8_t type, const uint8_t *da
     if (tail_len <= sizeof(tail)) {
         tail[0] = type;
         memset(tail + 1, 0, tail_len - 1);
-        return pt_aead_seal_from(&d->aead, nonce, header, PT_RECORD_HEADER, data, n, tail,
-                                 tail_len, body, body + inner, err);
+        return pt_aead_seal_from(&d->aead, nonce, header, PT_RECORD_HEADER, data, n, tail, tail_len,
+                                 body, body + inner, err);
     }
     if (n > 0) {
         memcpy(body, data, n);

@@ -29,8 +29,8 @@ enum {
 
 /* One direction's protection state. */
 typedef struct pt_record_dir {
-    bool on;          /* false: plaintext records */
-    bool tls13;       /* nonce = iv XOR seq, inner content type, padding */
+    bool on;    /* false: plaintext records */
+    bool tls13; /* nonce = iv XOR seq, inner content type, padding */
     pt_aead aead;
     uint8_t iv[PT_AEAD_NONCE]; /* TLS 1.2 GCM uses the first 4 as salt */
     uint64_t seq;
@@ -40,10 +40,10 @@ typedef struct pt_record_dir {
 typedef struct pt_record_layer {
     pt_record_dir rd;
     pt_record_dir wr;
-    uint16_t wire_version;  /* legacy_record_version written on the wire */
-    size_t max_fragment;    /* largest plaintext fragment we send */
-    size_t max_in_plain;    /* largest plaintext fragment we accept */
-    size_t pad_to;          /* TLS 1.3: pad inner plaintext to a multiple, 0 = none */
+    uint16_t wire_version; /* legacy_record_version written on the wire */
+    size_t max_fragment;   /* largest plaintext fragment we send */
+    size_t max_in_plain;   /* largest plaintext fragment we accept */
+    size_t pad_to;         /* TLS 1.3: pad inner plaintext to a multiple, 0 = none */
     /* TLS 1.3 server: a client that fails while reading the server's flight
      * may not have switched to its handshake keys yet, so its alert comes
      * unprotected. Accepted until the first protected record opens. */
@@ -57,15 +57,15 @@ void pt_record_layer_free(pt_record_layer *rl);
  * pt_aead_key_len(alg) bytes. iv is 12 bytes for TLS 1.3 and ChaCha20 in
  * TLS 1.2, 4 bytes of salt for TLS 1.2 AES-GCM. */
 petrel_status pt_record_set_key(pt_record_dir *d, const pt_algs *algs, pt_aead_alg alg,
-                                const uint8_t *key, const uint8_t *iv, size_t iv_len,
-                                bool tls13, bool encrypt, pt_error *err) PT_MUST_USE;
+                                const uint8_t *key, const uint8_t *iv, size_t iv_len, bool tls13,
+                                bool encrypt, pt_error *err) PT_MUST_USE;
 void pt_record_dir_clear(pt_record_dir *d);
 
 typedef struct pt_record {
-    uint8_t type;     /* inner content type for protected TLS 1.3 records */
-    uint8_t *data;    /* plaintext, inside the input buffer */
+    uint8_t type;  /* inner content type for protected TLS 1.3 records */
+    uint8_t *data; /* plaintext, inside the input buffer */
     size_t len;
-    size_t wire_len;  /* bytes the record took, header included */
+    size_t wire_len; /* bytes the record took, header included */
 } pt_record;
 
 /* Opens the record at the front of in[0..in_len). PETREL_ERR_WANT_READ when

@@ -224,8 +224,27 @@ static void test_session_tickets_kept(void **state)
     petrel_ctx *sctx = server_ctx("server-p256");
     pair p = pair_new(cctx, sctx);
     expect_ok_handshake(&p);
-    static const uint8_t nst[] = {PT_HS_NEW_SESSION_TICKET, 0, 0, 17, 0, 0, 0x1c, 0x20,
-                                  1, 2, 3, 4, 1, 0, 0, 3, 't', 'k', 't', 0, 0};
+    static const uint8_t nst[] = {PT_HS_NEW_SESSION_TICKET,
+                                  0,
+                                  0,
+                                  17,
+                                  0,
+                                  0,
+                                  0x1c,
+                                  0x20,
+                                  1,
+                                  2,
+                                  3,
+                                  4,
+                                  1,
+                                  0,
+                                  0,
+                                  3,
+                                  't',
+                                  'k',
+                                  't',
+                                  0,
+                                  0};
     for (int i = 0; i < 6; i++) {
         assert_int_equal(pt_send_handshake(p.s, nst, sizeof(nst), NULL), PETREL_OK);
     }
@@ -237,8 +256,8 @@ static void test_session_tickets_kept(void **state)
     uint8_t zero[PT_MAX_HASH] = {0};
     assert_memory_not_equal(p.c->kept[0].psk, zero, pt_hash_len(p.c->hash));
     /* A malformed ticket (empty) is a decode_error. */
-    static const uint8_t bad[] = {PT_HS_NEW_SESSION_TICKET, 0, 0, 13, 0, 0, 0x1c, 0x20,
-                                  1, 2, 3, 4, 0, 0, 0, 0, 0};
+    static const uint8_t bad[] = {
+        PT_HS_NEW_SESSION_TICKET, 0, 0, 13, 0, 0, 0x1c, 0x20, 1, 2, 3, 4, 0, 0, 0, 0, 0};
     assert_int_equal(pt_send_handshake(p.s, bad, sizeof(bad), NULL), PETREL_OK);
     assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
     pair_move(p.s, p.c);

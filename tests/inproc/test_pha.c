@@ -458,16 +458,16 @@ static void expect_client_fault(setup *t, int alert, const char *fragment)
     assert_int_equal(petrel_conn_error(t->p.s)->alert, alert);
 }
 
-static const uint8_t cr_empty_context[] = {PT_HS_CERTIFICATE_REQUEST, 0, 0, 11, 0, 0, 8, 0, 13,
-                                           0, 4, 0, 2, 4, 3};
+static const uint8_t cr_empty_context[] = {
+    PT_HS_CERTIFICATE_REQUEST, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3};
 
 static void test_request_to_client_that_did_not_offer(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, false, true);
     handshake_ok(&t);
-    static const uint8_t cr[] = {PT_HS_CERTIFICATE_REQUEST, 0, 0, 12, 1, 7, 0, 8, 0, 13, 0, 4,
-                                 0, 2, 4, 3};
+    static const uint8_t cr[] = {
+        PT_HS_CERTIFICATE_REQUEST, 0, 0, 12, 1, 7, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3};
     inject(t.p.s, cr, sizeof(cr));
     expect_client_fault(&t, PETREL_ALERT_UNEXPECTED_MESSAGE, "did not offer");
     setup_free(&t);
@@ -564,9 +564,37 @@ static void test_callback_sees_ca_names(void **state)
     handshake_ok(&t);
     /* context 7; signature_algorithms [ecdsa_secp256r1_sha256];
      * certificate_authorities ["AB", "CDE"] */
-    static const uint8_t cr[] = {PT_HS_CERTIFICATE_REQUEST, 0, 0, 27, 1, 7, 0, 23,
-                                 0, 13, 0, 4, 0, 2, 4, 3,
-                                 0, 47, 0, 11, 0, 9, 0, 2, 'A', 'B', 0, 3, 'C', 'D', 'E'};
+    static const uint8_t cr[] = {PT_HS_CERTIFICATE_REQUEST,
+                                 0,
+                                 0,
+                                 27,
+                                 1,
+                                 7,
+                                 0,
+                                 23,
+                                 0,
+                                 13,
+                                 0,
+                                 4,
+                                 0,
+                                 2,
+                                 4,
+                                 3,
+                                 0,
+                                 47,
+                                 0,
+                                 11,
+                                 0,
+                                 9,
+                                 0,
+                                 2,
+                                 'A',
+                                 'B',
+                                 0,
+                                 3,
+                                 'C',
+                                 'D',
+                                 'E'};
     inject(t.p.s, cr, sizeof(cr));
     pair_move(t.p.s, t.p.c);
     uint8_t b[8];
@@ -637,9 +665,8 @@ static void test_two_outstanding_requests_answered_in_order(void **state)
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
     handshake_ok(&t);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
-    uint8_t cr2[4 + 1 + PT_PHA_CONTEXT_LEN + 2 + 8] = {PT_HS_CERTIFICATE_REQUEST, 0, 0,
-                                                        1 + PT_PHA_CONTEXT_LEN + 2 + 8,
-                                                        PT_PHA_CONTEXT_LEN};
+    uint8_t cr2[4 + 1 + PT_PHA_CONTEXT_LEN + 2 + 8] = {
+        PT_HS_CERTIFICATE_REQUEST, 0, 0, 1 + PT_PHA_CONTEXT_LEN + 2 + 8, PT_PHA_CONTEXT_LEN};
     memset(cr2 + 5, 0x42, PT_PHA_CONTEXT_LEN);
     static const uint8_t exts[] = {0, 8, 0, 13, 0, 4, 0, 2, 4, 3};
     memcpy(cr2 + 5 + PT_PHA_CONTEXT_LEN, exts, sizeof(exts));

@@ -327,10 +327,8 @@ static int run_demo(demo *d)
 int cmd_demo(int argc, char **argv)
 {
     demo d = {.fds = {-1, -1}};
-    bool tls12 = argc == 3 && strcmp(argv[1], "--max-version") == 0 &&
-                 strcmp(argv[2], "1.2") == 0;
-    bool tls13 = argc == 3 && strcmp(argv[1], "--max-version") == 0 &&
-                 strcmp(argv[2], "1.3") == 0;
+    bool tls12 = argc == 3 && strcmp(argv[1], "--max-version") == 0 && strcmp(argv[2], "1.2") == 0;
+    bool tls13 = argc == 3 && strcmp(argv[1], "--max-version") == 0 && strcmp(argv[2], "1.3") == 0;
     if (argc > 1 && !tls12 && !tls13) {
         printf("usage: petrel demo [--max-version 1.2|1.3]\n\nRuns a client and a server "
                "against each other and explains each step.\nWith --max-version 1.2 the "
