@@ -245,18 +245,6 @@ petrel_status pt_certificate_recv(petrel_conn *conn, pt_span body, const uint8_t
     return PETREL_OK;
 }
 
-static bool we_accept_sigalg(const petrel_conn *conn, uint16_t sigalg)
-{
-    uint16_t ours[32];
-    size_t n = pt_our_sigalgs(conn, ours, PT_ARRAY_LEN(ours));
-    for (size_t i = 0; i < n; i++) {
-        if (ours[i] == sigalg) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Checks a CertificateVerify against `chain` and the transcript so far. */
 static petrel_status check_cert_verify(petrel_conn *conn, pt_span body, pt_peer_chain *chain,
                                        pt_hash *post)
@@ -268,7 +256,7 @@ static petrel_status check_cert_verify(petrel_conn *conn, pt_span body, pt_peer_
                         "malformed CertificateVerify message");
     }
     bool pkcs1 = (sigalg & 0xff) == 0x01 || (sigalg >> 8) == 0x02;
-    if (pkcs1 || !we_accept_sigalg(conn, sigalg)) {
+    if (pkcs1 || !pt_we_accept_sigalg(conn, sigalg)) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
                         "peer signed with %s (0x%04x), which was not offered for TLS 1.3 "
                         "(RFC 8446 4.4.3)",

@@ -133,6 +133,18 @@ size_t pt_our_sigalgs(const petrel_conn *conn, uint16_t *out, size_t cap)
     return n;
 }
 
+bool pt_we_accept_sigalg(const petrel_conn *conn, uint16_t sigalg)
+{
+    uint16_t ours[PT_ARRAY_LEN(our_sigalgs)];
+    size_t n = pt_our_sigalgs(conn, ours, PT_ARRAY_LEN(ours));
+    for (size_t i = 0; i < n; i++) {
+        if (ours[i] == sigalg) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void pt_put_sigalgs_ext(petrel_conn *conn, pt_builder *b)
 {
     uint16_t algs[PT_ARRAY_LEN(our_sigalgs)];

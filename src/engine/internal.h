@@ -285,6 +285,8 @@ petrel_status pt_verify_peer_chain(petrel_conn *conn, pt_peer_chain *chain) PT_M
 petrel_status pt_set_alpn(petrel_conn *conn, pt_span name) PT_MUST_USE;
 /* The signature algorithms we accept, as a list for our extensions. */
 size_t pt_our_sigalgs(const petrel_conn *conn, uint16_t *out, size_t cap);
+/* True when sigalg is one we offer (and so accept from the peer). */
+bool pt_we_accept_sigalg(const petrel_conn *conn, uint16_t sigalg);
 void pt_put_sigalgs_ext(petrel_conn *conn, pt_builder *b);
 petrel_status pt_parse_sigalgs(pt_span body, uint16_t *out, size_t cap, size_t *count,
                                pt_error *err) PT_MUST_USE;

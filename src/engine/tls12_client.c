@@ -247,21 +247,9 @@ static bool we_offered_group(const petrel_conn *conn, uint16_t group)
     return false;
 }
 
-static bool we_offered_sigalg(const petrel_conn *conn, uint16_t sigalg)
-{
-    uint16_t ours[32];
-    size_t n = pt_our_sigalgs(conn, ours, PT_ARRAY_LEN(ours));
-    for (size_t i = 0; i < n; i++) {
-        if (ours[i] == sigalg) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static petrel_status ske_check_signature(petrel_conn *conn, const pt_ske *ske)
 {
-    if (!we_offered_sigalg(conn, ske->sigalg) ||
+    if (!pt_we_accept_sigalg(conn, ske->sigalg) ||
         pt_tls12_sigalg_is_ec(ske->sigalg) != pt_tls12_suite_is_ecdsa(conn->suite)) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
                         "server signed its key exchange with %s (0x%04x), which the client did "

@@ -446,18 +446,6 @@ petrel_status pt_tls12_client_key_exchange_recv(petrel_conn *conn, pt_span body,
     return PETREL_OK;
 }
 
-static bool we_asked_for(const petrel_conn *conn, uint16_t sigalg)
-{
-    uint16_t ours[32];
-    size_t n = pt_our_sigalgs(conn, ours, PT_ARRAY_LEN(ours));
-    for (size_t i = 0; i < n; i++) {
-        if (ours[i] == sigalg) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* RFC 5246 7.4.8: a signature over the handshake messages so far, with an
  * algorithm from our CertificateRequest. */
 petrel_status pt_tls12_cert_verify_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,
@@ -470,7 +458,7 @@ petrel_status pt_tls12_cert_verify_recv(petrel_conn *conn, pt_span body, const u
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
                         "malformed CertificateVerify message");
     }
-    if (!we_asked_for(conn, sigalg)) {
+    if (!pt_we_accept_sigalg(conn, sigalg)) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
                         "client signed with %s (0x%04x), which the CertificateRequest did not "
                         "list",
