@@ -12,6 +12,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include <openssl/x509v3.h>
+
 #include "crypto/ossl.h"
 
 #define PT_CERT_CACHE_SLOTS 32
@@ -90,6 +92,13 @@ X509 *pt_cert_cache_parse(const uint8_t *der, size_t len)
         return x;
     }
     x = parse(der, len);
+    /* Verification fills the certificate's extension cache (key
+     * identifiers, purposes) on first use; do it now, before other threads
+     * can see the object, so that sharing it only ever reads it. */
+    if (x != NULL && X509_check_purpose(x, -1, 0) != 1) {
+        X509_free(x);
+        return NULL;
+    }
     if (x != NULL) {
         pthread_mutex_lock(&cache_lock);
         insert(hash, der, len, x);

@@ -9,6 +9,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "crypto/ossl.h"
 
@@ -60,6 +61,12 @@ size_t pt_store_crl_count(const pt_store *store)
 
 /* Counts what the store holds in memory (a hashed directory is read lazily,
  * during verification, and is not counted). */
+/* Counts what was loaded, and fills each certificate's extension cache
+ * (key identifiers, purposes): verification would do it on first use, from
+ * whichever of the threads sharing the context came first, while others
+ * read it. Done here, the store is only read once connections exist.
+ * Certificates of a hashed directory are loaded during verification and
+ * are not covered. */
 static void store_recount(pt_store *store)
 {
     store->certs = 0;
@@ -69,11 +76,16 @@ static void store_recount(pt_store *store)
     }
     STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store->x509);
     for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
-        X509_LOOKUP_TYPE type = X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i));
+        X509_OBJECT *obj = sk_X509_OBJECT_value(objs, i);
+        X509_LOOKUP_TYPE type = X509_OBJECT_get_type(obj);
         store->certs += type == X509_LU_X509;
         store->crls += type == X509_LU_CRL;
+        if (type == X509_LU_X509) {
+            (void)X509_check_purpose(X509_OBJECT_get0_X509(obj), -1, 0);
+        }
     }
     X509_STORE_unlock(store->x509);
+    ERR_clear_error();
 }
 
 static petrel_status load_file(pt_store *store, const char *cafile, pt_error *err)
