@@ -14,17 +14,6 @@
 #include "engine/internal.h"
 #include "pair.h"
 
-static void expect_ok_handshake(pair *p)
-{
-    petrel_status ss;
-    petrel_status cs = pair_handshake(p, &ss);
-    if (cs != PETREL_OK || ss != PETREL_OK) {
-        fail_msg("handshake failed: client %s (%s), server %s (%s)", petrel_status_name(cs),
-                 petrel_conn_error(p->c)->message, petrel_status_name(ss),
-                 petrel_conn_error(p->s)->message);
-    }
-}
-
 static void run_suite_group(const char *leaf, const char *suite, const char *group)
 {
     petrel_ctx *cctx = client_ctx();
@@ -32,7 +21,7 @@ static void run_suite_group(const char *leaf, const char *suite, const char *gro
     assert_int_equal(petrel_ctx_set_ciphersuites(cctx, suite), PETREL_OK);
     assert_int_equal(petrel_ctx_set_groups(cctx, group), PETREL_OK);
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_string_equal(petrel_conn_version_name(p.c), "TLSv1.3");
     assert_string_equal(petrel_conn_cipher(p.c), suite);
     assert_string_equal(petrel_conn_cipher(p.s), suite);
@@ -71,7 +60,7 @@ static void test_hello_retry_request(void **state)
     assert_int_equal(petrel_ctx_set_groups(cctx, "x25519:P-384"), PETREL_OK);
     assert_int_equal(petrel_ctx_set_groups(sctx, "P-384"), PETREL_OK);
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_string_equal(petrel_conn_group(p.c), "secp384r1");
     pair_exchange(&p, p.c, p.s, "after hrr", 9);
     pair_free(&p);
@@ -88,7 +77,7 @@ static void test_alpn_and_sni(void **state)
     assert_int_equal(petrel_ctx_set_alpn_protocols(cctx, cp, 2), PETREL_OK);
     assert_int_equal(petrel_ctx_set_alpn_protocols(sctx, sp, 2), PETREL_OK);
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_string_equal(petrel_conn_alpn_selected(p.c), "http/1.1");
     assert_string_equal(petrel_conn_alpn_selected(p.s), "http/1.1");
     assert_string_equal(petrel_conn_server_hostname(p.s), "localhost");
@@ -148,7 +137,7 @@ static void test_key_update_both_ways(void **state)
     petrel_ctx *cctx = client_ctx();
     petrel_ctx *sctx = server_ctx("server-p256");
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_int_equal(petrel_conn_key_update(p.c, true), PETREL_OK);
     pair_exchange(&p, p.c, p.s, "after client update", 19);
     pair_exchange(&p, p.s, p.c, "server answers", 14);
@@ -165,7 +154,7 @@ static void test_close_notify(void **state)
     petrel_ctx *cctx = client_ctx();
     petrel_ctx *sctx = server_ctx("server-p256");
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     pair_exchange(&p, p.c, p.s, "bye", 3);
     assert_int_equal(petrel_conn_shutdown(p.c), PETREL_ERR_WANT_READ);
     pair_move(p.c, p.s);
@@ -202,7 +191,7 @@ static void test_automatic_key_update(void **state)
     petrel_ctx *cctx = client_ctx();
     petrel_ctx *sctx = server_ctx("server-p256");
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     p.c->rl.wr.limit = 3;
     uint8_t before[PT_MAX_HASH];
     memcpy(before, p.c->client_app_secret, sizeof(before));
@@ -223,7 +212,7 @@ static void test_session_tickets_kept(void **state)
     petrel_ctx *cctx = client_ctx();
     petrel_ctx *sctx = server_ctx("server-p256");
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     static const uint8_t nst[] = {PT_HS_NEW_SESSION_TICKET,
                                   0,
                                   0,
@@ -307,7 +296,7 @@ static void test_plain_alert_from_client(void **state)
     pair_free(&p);
 
     p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_int_equal(petrel_conn_feed(p.s, alert, sizeof(alert), &used), PETREL_OK);
     uint8_t b[8];
     size_t n;

@@ -130,17 +130,6 @@ static void fx_free(fx *f)
     petrel_ctx_free(f->sctx);
 }
 
-static void handshake_ok(fx *f)
-{
-    petrel_status ss;
-    petrel_status cs = pair_handshake(&f->p, &ss);
-    if (cs != PETREL_OK || ss != PETREL_OK) {
-        fail_msg("handshake: client %s (%s) server %s (%s)", petrel_status_name(cs),
-                 petrel_conn_error(f->p.c)->message, petrel_status_name(ss),
-                 petrel_conn_error(f->p.s)->message);
-    }
-}
-
 static void set_limits(petrel_ctx *ctx, size_t msg, size_t chain_len, size_t chain_bytes)
 {
     petrel_limits l = {msg, chain_len, chain_bytes, 0};
@@ -408,7 +397,7 @@ static petrel_conn *c_fragment_then_app_data_plaintext(fx *f, petrel_status *st)
 
 static petrel_conn *c_fragment_then_app_data_encrypted(fx *f, petrel_status *st)
 {
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     static const uint8_t part[] = {PT_HS_KEY_UPDATE, 0, 0};
     seal_raw(f->p.c, PT_CT_HANDSHAKE, part, sizeof(part));
     seal_raw(f->p.c, PT_CT_APPLICATION_DATA, (const uint8_t *)"data", 4);
@@ -532,7 +521,7 @@ static petrel_conn *c_server_hello_to_server(fx *f, petrel_status *st)
 /* A ClientHello, whole and well formed, on an established connection. */
 static petrel_conn *c_client_hello_after_handshake(fx *f, petrel_status *st)
 {
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     petrel_conn *other = petrel_conn_new(f->cctx, "localhost");
     assert_non_null(other);
     msgbuf ch;
@@ -585,7 +574,7 @@ static petrel_conn *c_ccs_before_client_hello(fx *f, petrel_status *st)
 /* RFC 8446 5: not after the handshake. */
 static petrel_conn *c_ccs_after_handshake(fx *f, petrel_status *st)
 {
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     static const uint8_t one = 1;
     feed_record(f->p.s, PT_CT_CHANGE_CIPHER_SPEC, &one, 1);
     uint8_t b[16];
@@ -607,7 +596,7 @@ static petrel_conn *read_after(fx *f, petrel_status *st)
  * records and warning alerts in a row. */
 static petrel_conn *c_key_update_flood(fx *f, petrel_status *st)
 {
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     for (int i = 0; i < 40; i++) {
         assert_int_equal(petrel_conn_key_update(f->p.c, false), PETREL_OK);
     }
@@ -616,7 +605,7 @@ static petrel_conn *c_key_update_flood(fx *f, petrel_status *st)
 
 static petrel_conn *c_empty_record_flood(fx *f, petrel_status *st)
 {
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     for (int i = 0; i < 40; i++) {
         seal_raw(f->p.c, PT_CT_APPLICATION_DATA, NULL, 0);
     }
@@ -625,7 +614,7 @@ static petrel_conn *c_empty_record_flood(fx *f, petrel_status *st)
 
 static petrel_conn *c_user_canceled_flood(fx *f, petrel_status *st)
 {
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     static const uint8_t canceled[] = {1, PETREL_ALERT_USER_CANCELED};
     for (int i = 0; i < 20; i++) {
         seal_raw(f->p.c, PT_CT_ALERT, canceled, sizeof(canceled));
@@ -636,7 +625,7 @@ static petrel_conn *c_user_canceled_flood(fx *f, petrel_status *st)
 /* RFC 8446 4.6.3: request_update is 0 or 1. */
 static petrel_conn *c_key_update_bad_request(fx *f, petrel_status *st)
 {
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     static const uint8_t ku[] = {PT_HS_KEY_UPDATE, 0, 0, 1, 2};
     inject(f->p.c, ku, sizeof(ku));
     return read_after(f, st);
@@ -645,7 +634,7 @@ static petrel_conn *c_key_update_bad_request(fx *f, petrel_status *st)
 /* RFC 8446 5.1: no handshake message spans a key change. */
 static petrel_conn *c_message_across_key_change(fx *f, petrel_status *st)
 {
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     static const uint8_t ku_and_more[] = {PT_HS_KEY_UPDATE, 0, 0, 1, 0, PT_HS_KEY_UPDATE, 0};
     seal_raw(f->p.c, PT_CT_HANDSHAKE, ku_and_more, sizeof(ku_and_more));
     return read_after(f, st);
@@ -758,7 +747,7 @@ static petrel_conn *c_cert_verify_alg_not_offered_pha(fx *f, petrel_status *st)
     assert_int_equal(petrel_ctx_set_post_handshake_auth(f->sctx, true), PETREL_OK);
     assert_int_equal(petrel_ctx_set_post_handshake_auth(f->cctx, true), PETREL_OK);
     fx_pair(f);
-    handshake_ok(f);
+    pair_handshake_ok(&f->p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(f->p.s), PETREL_OK);
     uint8_t sink[4096];
     size_t n = petrel_conn_take_output(f->p.s, sink, sizeof(sink));
@@ -918,7 +907,7 @@ static void test_client_hello_in_many_records(void **state)
         records++;
     }
     assert_true(records > 40);
-    handshake_ok(&f);
+    pair_handshake_ok(&f.p);
     pair_exchange(&f.p, f.p.c, f.p.s, "fragments", 9);
     fx_free(&f);
 }
@@ -937,7 +926,7 @@ static void test_unknown_extensions_ignored(void **state)
     assert_true(edited.len > ch.len);
     client_sent_instead(f.p.c, &edited);
     feed_record(f.p.s, PT_CT_HANDSHAKE, edited.b, edited.len);
-    handshake_ok(&f);
+    pair_handshake_ok(&f.p);
     pair_exchange(&f.p, f.p.s, f.p.c, "ignored", 7);
     fx_free(&f);
 }
@@ -970,7 +959,7 @@ static void test_data_after_close_notify(void **state)
     fx f;
     fx_begin(&f);
     fx_pair(&f);
-    handshake_ok(&f);
+    pair_handshake_ok(&f.p);
     size_t n;
     assert_int_equal(petrel_conn_write(f.p.c, "before", 6, &n), PETREL_OK);
     petrel_status sd = petrel_conn_shutdown(f.p.c);
@@ -1020,7 +1009,7 @@ static void test_packed_flight_under_small_limit(void **state)
     fx_begin(&f);
     set_limits(f.cctx, 1100, 0, 0);
     fx_pair(&f);
-    handshake_ok(&f);
+    pair_handshake_ok(&f.p);
     pair_exchange(&f.p, f.p.s, f.p.c, "packed", 6);
     fx_free(&f);
 }

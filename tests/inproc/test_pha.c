@@ -46,17 +46,6 @@ static void setup_free(setup *t)
     petrel_ctx_free(t->sctx);
 }
 
-static void handshake_ok(setup *t)
-{
-    petrel_status ss;
-    petrel_status cs = pair_handshake(&t->p, &ss);
-    if (cs != PETREL_OK || ss != PETREL_OK) {
-        fail_msg("handshake: client %s (%s) server %s (%s)", petrel_status_name(cs),
-                 petrel_conn_error(t->p.c)->message, petrel_status_name(ss),
-                 petrel_conn_error(t->p.s)->message);
-    }
-}
-
 /* The client reads (answering requests) and the server processes, until the
  * server's round is over or someone fails. Returns the server's status. */
 static petrel_status drive_round(setup *t)
@@ -90,7 +79,7 @@ static void test_round_trip_and_second_round(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     assert_false(petrel_conn_has_peer_cert(t.p.s));
     assert_false(petrel_conn_peer_cert_pending(t.p.s));
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
@@ -169,7 +158,7 @@ static void test_optional_decline_then_second_round(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_OPTIONAL, true, true, false);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     assert_int_equal(drive_round(&t), PETREL_OK);
     assert_false(petrel_conn_has_peer_cert(t.p.s));
@@ -194,7 +183,7 @@ static void test_misuse_leaves_connection_usable(void **state)
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
     expect_misuse(t.p.s, "completed handshake");
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     expect_misuse(t.p.c, "server");
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     expect_misuse(t.p.s, "already outstanding");
@@ -203,18 +192,18 @@ static void test_misuse_leaves_connection_usable(void **state)
     setup_free(&t);
 
     setup_new(&t, PETREL_CERT_REQUIRED, true, false, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     expect_misuse(t.p.s, "did not offer");
     pair_exchange(&t.p, t.p.c, t.p.s, "ok", 2);
     setup_free(&t);
 
     setup_new(&t, PETREL_CERT_REQUIRED, false, true, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     expect_misuse(t.p.s, "post_handshake_auth is off");
     setup_free(&t);
 
     setup_new(&t, PETREL_CERT_NONE, true, true, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     expect_misuse(t.p.s, "CERT_NONE");
     pair_exchange(&t.p, t.p.s, t.p.c, "ok", 2);
     setup_free(&t);
@@ -232,7 +221,7 @@ static void test_h2_forbids_pha(void **state)
     assert_int_equal(petrel_ctx_set_alpn_protocols(t.sctx, h2, 1), PETREL_OK);
     assert_int_equal(petrel_ctx_set_alpn_protocols(t.cctx, h2, 1), PETREL_OK);
     t.p = pair_new(t.cctx, t.sctx);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     expect_misuse(t.p.s, "HTTP/2");
     pair_exchange(&t.p, t.p.c, t.p.s, "ok", 2);
     setup_free(&t);
@@ -243,7 +232,7 @@ static void test_interleaved_data(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     size_t n;
     assert_int_equal(petrel_conn_write(t.p.s, "A", 1, &n), PETREL_OK);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
@@ -287,7 +276,7 @@ static size_t answer_records(size_t max_fragment)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     t.p.c->rl.max_fragment = max_fragment;
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     pair_move(t.p.s, t.p.c);
@@ -352,7 +341,7 @@ static void drop_server_output(setup *t)
 /* The server asks; the request is dropped; the test answers instead. */
 static void ask_and_drop(setup *t)
 {
-    handshake_ok(t);
+    pair_handshake_ok(&t->p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t->p.s), PETREL_OK);
     drop_server_output(t);
 }
@@ -397,7 +386,7 @@ static void test_second_round_omits_cert_verify(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     assert_int_equal(drive_round(&t), PETREL_OK);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
@@ -465,7 +454,7 @@ static void test_request_to_client_that_did_not_offer(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, false, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     static const uint8_t cr[] = {
         PT_HS_CERTIFICATE_REQUEST, 0, 0, 12, 1, 7, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3};
     inject(t.p.s, cr, sizeof(cr));
@@ -477,7 +466,7 @@ static void test_empty_context_after_handshake(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     inject(t.p.s, cr_empty_context, sizeof(cr_empty_context));
     expect_client_fault(&t, PETREL_ALERT_ILLEGAL_PARAMETER, "empty certificate_request_context");
     setup_free(&t);
@@ -523,7 +512,7 @@ static void test_client_cert_callback(void **state)
                      PETREL_OK);
     petrel_ctx_set_client_cert_callback(t.cctx, decline_cb, &calls);
     t.p = pair_new(t.cctx, t.sctx);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     assert_int_equal(drive_round(&t), PETREL_OK);
     assert_int_equal(calls, 1);
@@ -561,7 +550,7 @@ static void test_callback_sees_ca_names(void **state)
                      PETREL_OK);
     petrel_ctx_set_client_cert_callback(t.cctx, record_cas, &seen);
     t.p = pair_new(t.cctx, t.sctx);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     /* context 7; signature_algorithms [ecdsa_secp256r1_sha256];
      * certificate_authorities ["AB", "CDE"] */
     static const uint8_t cr[] = {PT_HS_CERTIFICATE_REQUEST,
@@ -639,7 +628,7 @@ static void test_pha_chain_fails_verification(void **state)
                                                 pki("untrusted.key"), NULL, NULL),
                      PETREL_OK);
     t.p = pair_new(t.cctx, t.sctx);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     assert_int_equal(drive_round(&t), PETREL_ERR_CERT_VERIFY);
     const petrel_error *e = petrel_conn_error(t.p.s);
@@ -663,7 +652,7 @@ static void test_two_outstanding_requests_answered_in_order(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     uint8_t cr2[4 + 1 + PT_PHA_CONTEXT_LEN + 2 + 8] = {
         PT_HS_CERTIFICATE_REQUEST, 0, 0, 1 + PT_PHA_CONTEXT_LEN + 2 + 8, PT_PHA_CONTEXT_LEN};
@@ -721,7 +710,7 @@ static void test_declined_round_clears_peer(void **state)
                      PETREL_OK);
     petrel_ctx_set_client_cert_callback(t.cctx, answer_once, &calls);
     t.p = pair_new(t.cctx, t.sctx);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     assert_int_equal(drive_round(&t), PETREL_OK);
     expect_client_named(&t);
@@ -739,7 +728,7 @@ static void test_fatal_error_hides_buffered_data(void **state)
 {
     setup t;
     setup_new(&t, PETREL_CERT_REQUIRED, true, true, false);
-    handshake_ok(&t);
+    pair_handshake_ok(&t.p);
     assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
     pair_move(t.p.s, t.p.c);
     size_t n;

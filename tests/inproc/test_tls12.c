@@ -27,17 +27,6 @@ static void set_bounds(petrel_ctx *ctx, int lo, int hi)
     assert_int_equal(petrel_ctx_set_maximum_version(ctx, hi), PETREL_OK);
 }
 
-static void expect_ok_handshake(pair *p)
-{
-    petrel_status ss;
-    petrel_status cs = pair_handshake(p, &ss);
-    if (cs != PETREL_OK || ss != PETREL_OK) {
-        fail_msg("handshake failed: client %s (%s), server %s (%s)", petrel_status_name(cs),
-                 petrel_conn_error(p->c)->message, petrel_status_name(ss),
-                 petrel_conn_error(p->s)->message);
-    }
-}
-
 static void expect_message(const petrel_conn *conn, const char *fragment)
 {
     const char *msg = petrel_conn_error(conn)->message;
@@ -898,7 +887,7 @@ static void run_suite(const char *leaf, const char *suite, const char *group,
     assert_int_equal(petrel_ctx_set_groups(cctx, client_groups), PETREL_OK);
     assert_int_equal(petrel_ctx_set_groups(sctx, group), PETREL_OK);
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_string_equal(petrel_conn_group(p.c), group);
     assert_string_equal(petrel_conn_version_name(p.c), "TLSv1.2");
     assert_string_equal(petrel_conn_version_name(p.s), "TLSv1.2");
@@ -1117,7 +1106,7 @@ static void test_ems_used(void **state)
     slog[0] = '\0';
     petrel_conn_set_trace_callback(p.c, trace_collect, clog);
     petrel_conn_set_trace_callback(p.s, trace_collect, slog);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_non_null(strstr(clog, "extended master secret"));
     assert_non_null(strstr(slog, "TLSv1.2, extended master secret"));
     exchange_both_ways(&p);
@@ -1187,7 +1176,7 @@ static pair tls12_pair(void)
     sctx12 = server_ctx("server-p256");
     set_bounds(cctx12, V12, V12);
     pair p = pair_new(cctx12, sctx12);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_int_equal(petrel_conn_version(p.c), V12);
     return p;
 }
@@ -1310,7 +1299,7 @@ static void test_alpn_sni(void **state)
     assert_int_equal(petrel_ctx_set_alpn_protocols(cctx, cp, 2), PETREL_OK);
     assert_int_equal(petrel_ctx_set_alpn_protocols(sctx, sp, 2), PETREL_OK);
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     assert_string_equal(petrel_conn_alpn_selected(p.c), "http/1.1");
     assert_string_equal(petrel_conn_alpn_selected(p.s), "http/1.1");
     assert_string_equal(petrel_conn_server_hostname(p.s), "localhost");
@@ -1335,7 +1324,7 @@ static void test_key_log(void **state)
     petrel_ctx_set_keylog_callback(cctx, keylog_collect, cline);
     petrel_ctx_set_keylog_callback(sctx, keylog_collect, sline);
     pair p = pair_new(cctx, sctx);
-    expect_ok_handshake(&p);
+    pair_handshake_ok(&p);
     /* NSS format: CLIENT_RANDOM <64 hex> <96 hex>, the same on both sides. */
     assert_int_equal(strncmp(cline, "CLIENT_RANDOM ", 14), 0);
     assert_int_equal(strlen(cline), 14 + 64 + 1 + 96);

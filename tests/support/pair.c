@@ -119,6 +119,17 @@ petrel_status pair_handshake(pair *p, petrel_status *server_status)
     return cs;
 }
 
+void pair_handshake_ok(pair *p)
+{
+    petrel_status ss;
+    petrel_status cs = pair_handshake(p, &ss);
+    if (cs != PETREL_OK || ss != PETREL_OK) {
+        fail_msg("handshake failed: client %s (%s), server %s (%s)", petrel_status_name(cs),
+                 petrel_conn_error(p->c)->message, petrel_status_name(ss),
+                 petrel_conn_error(p->s)->message);
+    }
+}
+
 void pair_exchange(pair *p, petrel_conn *from, petrel_conn *to, const void *data, size_t len)
 {
     size_t written = 0;

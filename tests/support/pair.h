@@ -32,6 +32,9 @@ size_t pair_move(petrel_conn *from, petrel_conn *to);
 /* Runs both handshakes until both finish or one fails; returns the
  * client's status, and the server's in *server_status. */
 petrel_status pair_handshake(pair *p, petrel_status *server_status);
+/* Runs both handshakes and fails the test, naming both sides' errors,
+ * unless both succeed. */
+void pair_handshake_ok(pair *p);
 /* Sends len bytes from `from` and reads them at `to`, asserting equality. */
 void pair_exchange(pair *p, petrel_conn *from, petrel_conn *to, const void *data, size_t len);
 /* Drives both sides: process() on each and moves bytes, `rounds` times. */

@@ -238,17 +238,6 @@ static size_t scan_quarantine(void)
 
 /* --- The session ----------------------------------------------------------- */
 
-static void handshake_ok(pair *p)
-{
-    petrel_status ss;
-    petrel_status cs = pair_handshake(p, &ss);
-    if (cs != PETREL_OK || ss != PETREL_OK) {
-        fail_msg("handshake: client %s (%s) server %s (%s)", petrel_status_name(cs),
-                 petrel_conn_error(p->c)->message, petrel_status_name(ss),
-                 petrel_conn_error(p->s)->message);
-    }
-}
-
 static void pha_round(pair *p)
 {
     assert_int_equal(petrel_conn_verify_client_post_handshake(p->s), PETREL_OK);
@@ -278,7 +267,7 @@ static void session(pt_hash_alg *hash, size_t *key_len)
     assert_int_equal(petrel_ctx_set_post_handshake_auth(sctx, true), PETREL_OK);
     assert_int_equal(petrel_ctx_set_post_handshake_auth(cctx, true), PETREL_OK);
     pair p = pair_new(cctx, sctx);
-    handshake_ok(&p);
+    pair_handshake_ok(&p);
     *hash = p.c->hash;
     *key_len = strstr(petrel_conn_cipher(p.c), "128") != NULL ? 16 : 32;
     pair_exchange(&p, p.c, p.s, "before updates", 14);
