@@ -11,7 +11,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api/ctx.h"
 #include "pki.h"
 #include "tool.h"
 
@@ -206,10 +205,16 @@ static int setup_connections(demo *d)
 
 /* ---- the story ------------------------------------------------------------ */
 
+static const char *version_name(int version)
+{
+    return version == PETREL_TLS1_2 ? "TLSv1.2" : version == PETREL_TLS1_3 ? "TLSv1.3" : "?";
+}
+
 static int step_handshake(demo *d)
 {
     say("2. Handshake. The client is configured for %s to %s; it will check the",
-        pt_version_name(pt_ctx_min_version(d->cctx)), pt_version_name(pt_ctx_max_version(d->cctx)));
+        version_name(petrel_ctx_minimum_version(d->cctx)),
+        version_name(petrel_ctx_maximum_version(d->cctx)));
     say("   server's certificate against the demo CA and the name \"localhost\":");
     if (run_both(d, op_handshake, NULL, op_handshake, NULL) != 0) {
         return 1;
