@@ -333,6 +333,22 @@ opts_result opts_parse(int argc, char **argv, petrel_role role, tool_opts *o)
     return check_positionals(argc, argv, role, o);
 }
 
+/* "TLS_AES_128_CCM_SHA256" is a TLS 1.3 name; TLS 1.2 IANA names contain
+ * "_WITH_" and OpenSSL's have no "TLS_" prefix. Used only to say which
+ * version an unknown name was taken for. */
+static bool tls13_style(const char *name, size_t len)
+{
+    if (len < 4 || strncmp(name, "TLS_", 4) != 0) {
+        return false;
+    }
+    for (size_t i = 0; i + 6 <= len; i++) {
+        if (strncmp(name + i, "_WITH_", 6) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* --ciphers takes both versions' suites; TLS 1.3 names go to the TLS 1.3
  * list, everything else to the TLS 1.2 list, which names unknown entries. A
  * version whose list stays empty keeps its defaults. */
@@ -345,7 +361,9 @@ static bool apply_ciphers(petrel_ctx *ctx, const char *list)
     for (const char *p = list; ok && *p != '\0';) {
         size_t len = strcspn(p, ":");
         uint16_t code = 0;
-        char *dst = pt_suite_by_name(p, len, &code) && pt_suite_is_tls13(code) ? s13 : s12;
+        bool known = pt_suite_by_name(p, len, &code);
+        char *dst =
+            (known && pt_suite_is_tls13(code)) || (!known && tls13_style(p, len)) ? s13 : s12;
         size_t used = strlen(dst);
         if (len > 0) {
             memcpy(dst + used, ":", used > 0 ? 1 : 0);
