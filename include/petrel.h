@@ -342,7 +342,9 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_conn_do_handshake(petrel_conn *c
  * KeyUpdates answered, and on a client a CertificateRequest is answered. A
  * reply waiting to be sent is queued in the output; in socket use with a
  * non-blocking fd it may return WANT_WRITE, and the next call flushes it.
- * Returns ZERO_RETURN after close_notify, EOF on an unclean close. */
+ * Returns ZERO_RETURN after close_notify, EOF on an unclean close.
+ * Records are decrypted straight into buf when they fit, so bytes of buf
+ * past *nread (up to cap) may be overwritten. */
 PETREL_API PETREL_MUST_USE petrel_status petrel_conn_read(petrel_conn *conn, void *buf, size_t cap,
                                                           size_t *nread);
 /* Writes all of len bytes unless an error (or, non-blocking, WANT_WRITE after

@@ -84,28 +84,46 @@ petrel_status pt_aead_seal_from(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], 
     return PETREL_OK;
 }
 
-petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
-                           size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[PT_AEAD_TAG],
-                           pt_error *err)
+petrel_status pt_aead_open_split(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
+                                 size_t aad_len, uint8_t *buf, size_t len,
+                                 const uint8_t tag[PT_AEAD_TAG], uint8_t *head, size_t head_len,
+                                 pt_error *err)
 {
+    int headl = 0;
     int outl = 0;
     int finl = 0;
     if (len > INT_MAX || aad_len > INT_MAX) {
         return pt_fault(err, PETREL_ALERT_RECORD_OVERFLOW, "AEAD input of %zu bytes is too long",
                         len);
     }
+    if (head_len > len) {
+        head_len = len;
+    }
+    size_t rest = len - head_len;
     if (!aead_start(a, nonce, aad, aad_len) ||
-        EVP_CipherUpdate(a->cipher_ctx, buf, &outl, buf, (int)len) != 1 ||
+        (head_len > 0 && EVP_CipherUpdate(a->cipher_ctx, head, &headl, buf, (int)head_len) != 1) ||
+        (rest > 0 &&
+         EVP_CipherUpdate(a->cipher_ctx, buf + head_len, &outl, buf + head_len, (int)rest) != 1) ||
         EVP_CIPHER_CTX_ctrl(a->cipher_ctx, EVP_CTRL_AEAD_SET_TAG, PT_AEAD_TAG, (void *)tag) != 1) {
         return pt_ossl_internal(err, "AEAD decryption");
     }
-    if (EVP_CipherFinal_ex(a->cipher_ctx, buf + outl, &finl) != 1) {
+    if (EVP_CipherFinal_ex(a->cipher_ctx, buf + head_len + outl, &finl) != 1) {
         /* The plaintext of a forged record must not be used: wipe it. */
+        if (head_len > 0) {
+            pt_wipe(head, head_len);
+        }
         pt_wipe(buf, len);
         return pt_ossl_fail(err, PETREL_ERR_PROTOCOL, PETREL_ALERT_BAD_RECORD_MAC,
                             "record authentication failed (bad record MAC)");
     }
     return PETREL_OK;
+}
+
+petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
+                           size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[PT_AEAD_TAG],
+                           pt_error *err)
+{
+    return pt_aead_open_split(a, nonce, aad, aad_len, buf, len, tag, NULL, 0, err);
 }
 
 void pt_aead_free(pt_aead *a)

@@ -156,6 +156,13 @@ petrel_status pt_aead_seal_from(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], 
 petrel_status pt_aead_open(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
                            size_t aad_len, uint8_t *buf, size_t len, const uint8_t tag[PT_AEAD_TAG],
                            pt_error *err) PT_MUST_USE;
+/* As pt_aead_open, but the first head_len bytes of plaintext (at most len)
+ * are written to head instead of buf; the rest replaces its ciphertext in
+ * buf. A bad tag leaves both zeroed. */
+petrel_status pt_aead_open_split(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
+                                 size_t aad_len, uint8_t *buf, size_t len,
+                                 const uint8_t tag[PT_AEAD_TAG], uint8_t *head, size_t head_len,
+                                 pt_error *err) PT_MUST_USE;
 /* Safe on a zeroed pt_aead and when called twice. */
 void pt_aead_free(pt_aead *a);
 

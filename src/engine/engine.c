@@ -296,7 +296,7 @@ static petrel_status handle_handshake_bytes(petrel_conn *conn, const pt_record *
     return PETREL_OK;
 }
 
-static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
+static petrel_status app_data_allowed(petrel_conn *conn)
 {
     if (!conn->handshake_done) {
         return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
@@ -305,6 +305,19 @@ static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
     if (conn->hsmsg.len != 0) {
         return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,
                         "application data inside a fragmented handshake message (RFC 8446 5.1)");
+    }
+    return PETREL_OK;
+}
+
+static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
+{
+    petrel_status st = app_data_allowed(conn);
+    if (st != PETREL_OK) {
+        /* A refused record leaves nothing in the reader's buffer. */
+        if (rec->direct > 0) {
+            pt_wipe(conn->deliver_to + conn->delivered, rec->direct);
+        }
+        return st;
     }
     if (rec->len == 0) {
         if (++conn->empty_records_in_row > PT_MAX_EMPTY_RECORDS) {
@@ -316,13 +329,13 @@ static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
     conn->empty_records_in_row = 0;
     conn->key_updates_in_row = 0;
     conn->warning_alerts_in_row = 0;
-    size_t direct = 0;
-    if (conn->deliver_to != NULL && conn->app.len == 0) {
+    size_t direct = rec->direct;
+    if (direct == 0 && conn->deliver_to != NULL && conn->app.len == 0) {
         size_t room = conn->deliver_cap - conn->delivered;
         direct = rec->len < room ? rec->len : room;
         memcpy(conn->deliver_to + conn->delivered, rec->data, direct);
-        conn->delivered += direct;
     }
+    conn->delivered += direct;
     if (!pt_buf_append(&conn->app, rec->data + direct, rec->len - direct)) {
         return pt_fail(&conn->err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
                        "application data buffer overflow");
@@ -368,7 +381,15 @@ static petrel_status eof_error(petrel_conn *conn)
 static petrel_status next_record(petrel_conn *conn)
 {
     pt_record rec;
-    petrel_status st = pt_record_open(&conn->rl, conn->in.data, conn->in.len, &rec, &conn->err);
+    uint8_t *dst = NULL;
+    size_t dst_cap = 0;
+    if (conn->deliver_to != NULL && conn->app.len == 0) {
+        /* Application data is decrypted straight into the reader's buffer. */
+        dst = conn->deliver_to + conn->delivered;
+        dst_cap = conn->deliver_cap - conn->delivered;
+    }
+    petrel_status st =
+        pt_record_open_into(&conn->rl, conn->in.data, conn->in.len, dst, dst_cap, &rec, &conn->err);
     if (st == PETREL_ERR_WANT_READ) {
         if (conn->transport_eof) {
             return eof_error(conn);

@@ -232,7 +232,42 @@ static petrel_status deliver(const pt_record_layer *rl, uint8_t type, uint8_t *d
     out->type = type;
     out->data = data;
     out->len = len;
+    out->direct = 0;
     return PETREL_OK;
+}
+
+/* Where a protected record's plaintext goes: its first head_len bytes to
+ * head (the caller's buffer), the rest in place. */
+typedef struct open_dest {
+    uint8_t *head;
+    size_t head_len;
+} open_dest;
+
+static open_dest dest_for(uint8_t *dst, size_t dst_cap, size_t plain_len)
+{
+    open_dest d = {dst, dst == NULL ? 0 : dst_cap};
+    if (d.head_len > plain_len) {
+        d.head_len = plain_len;
+    }
+    return d;
+}
+
+/* The plaintext byte at i of a record opened to dest and body. */
+static uint8_t plain_at(const open_dest *dest, const uint8_t *body, size_t i)
+{
+    return i < dest->head_len ? dest->head[i] : body[i];
+}
+
+/* A record that is not application data is handled from the input buffer:
+ * its head moves back there and leaves nothing in the caller's buffer. */
+static void gather_head(open_dest *dest, uint8_t type, uint8_t *body)
+{
+    if (dest->head_len == 0 || type == PT_CT_APPLICATION_DATA) {
+        return;
+    }
+    memcpy(body, dest->head, dest->head_len);
+    pt_wipe(dest->head, dest->head_len);
+    dest->head_len = 0;
 }
 
 static petrel_status auth_failed(const pt_record_dir *d, petrel_status st, pt_error *err)
@@ -244,10 +279,38 @@ static petrel_status auth_failed(const pt_record_dir *d, petrel_status st, pt_er
                     "record %" PRIu64 " failed authentication (bad_record_mac)", d->seq);
 }
 
+/* Nothing of a record that failed to open may be used. */
+static petrel_status open_failed(const pt_record_dir *d, const open_dest *dest, uint8_t *body,
+                                 size_t len, petrel_status st, pt_error *err)
+{
+    if (dest->head_len > 0) {
+        pt_wipe(dest->head, dest->head_len);
+    }
+    pt_wipe(body, len);
+    return auth_failed(d, st, err);
+}
+
+/* deliver() for an opened record, with the part already in the caller's
+ * buffer. */
+static petrel_status deliver_opened(const pt_record_layer *rl, uint8_t type, uint8_t *data,
+                                    size_t len, const open_dest *dest, pt_record *out,
+                                    pt_error *err)
+{
+    petrel_status st = deliver(rl, type, data, len, true, out, err);
+    if (st != PETREL_OK) {
+        if (dest->head_len > 0) {
+            pt_wipe(dest->head, dest->head_len);
+        }
+        return st;
+    }
+    out->direct = dest->head_len < len ? dest->head_len : len;
+    return PETREL_OK;
+}
+
 /* TLS 1.3: TLSCiphertext with the header as additional data, then the inner
  * plaintext's zero padding and content type (RFC 8446 5.2, 5.4). */
-static petrel_status open13(pt_record_layer *rl, uint8_t *header, size_t length, pt_record *out,
-                            pt_error *err)
+static petrel_status open13(pt_record_layer *rl, uint8_t *header, size_t length, open_dest dest,
+                            pt_record *out, pt_error *err)
 {
     pt_record_dir *d = &rl->rd;
     /* RFC 8446 5: once keys are on, every record but a compatibility
@@ -269,33 +332,34 @@ static petrel_status open13(pt_record_layer *rl, uint8_t *header, size_t length,
     uint8_t nonce[PT_AEAD_NONCE];
     make_nonce(d, NULL, nonce);
     uint8_t *body = header + PT_RECORD_HEADER;
-    petrel_status st =
-        pt_aead_open(&d->aead, nonce, header, PT_RECORD_HEADER, body, inner, body + inner, err);
+    dest = dest_for(dest.head, dest.head_len, inner);
+    petrel_status st = pt_aead_open_split(&d->aead, nonce, header, PT_RECORD_HEADER, body, inner,
+                                          body + inner, dest.head, dest.head_len, err);
     if (st != PETREL_OK) {
-        pt_wipe(body, inner);
-        return auth_failed(d, st, err);
+        return open_failed(d, &dest, body, inner, st, err);
     }
     d->seq++;
     rl->plain_alerts = false;
     /* RFC 8446 5.4: the content type is the last non-zero byte. */
-    while (inner > 0 && body[inner - 1] == 0) {
+    while (inner > 0 && plain_at(&dest, body, inner - 1) == 0) {
         inner--;
     }
     if (inner == 0) {
         return pt_fault(err, PETREL_ALERT_UNEXPECTED_MESSAGE, "record has no content type");
     }
-    uint8_t type = body[inner - 1];
+    uint8_t type = plain_at(&dest, body, inner - 1);
+    gather_head(&dest, type, body);
     /* change_cipher_spec is never protected in TLS 1.3 (RFC 8446 5). */
     if (type == PT_CT_CHANGE_CIPHER_SPEC || !known_type(type)) {
         return pt_fault(err, PETREL_ALERT_UNEXPECTED_MESSAGE,
                         "protected record of inner content type %u", type);
     }
-    return deliver(rl, type, body, inner - 1, true, out, err);
+    return deliver_opened(rl, type, body, inner - 1, &dest, out, err);
 }
 
 /* TLS 1.2 AEAD record (RFC 5246 6.2.3.3, RFC 5288 3, RFC 7905 2). */
 static petrel_status open12(pt_record_layer *rl, uint8_t *header, const record_header *h,
-                            pt_record *out, pt_error *err)
+                            open_dest dest, pt_record *out, pt_error *err)
 {
     pt_record_dir *d = &rl->rd;
     size_t explicit_len = uses_explicit_nonce(d) ? PT_TLS12_EXPLICIT_NONCE : 0;
@@ -315,17 +379,25 @@ static petrel_status open12(pt_record_layer *rl, uint8_t *header, const record_h
     make_nonce(d, body, nonce);
     make_aad12(d, h->type, h->version, len, aad);
     uint8_t *data = body + explicit_len;
-    petrel_status st = pt_aead_open(&d->aead, nonce, aad, sizeof(aad), data, len, data + len, err);
+    /* The outer type is authenticated but known before decryption. */
+    dest = dest_for(h->type == PT_CT_APPLICATION_DATA ? dest.head : NULL, dest.head_len, len);
+    petrel_status st = pt_aead_open_split(&d->aead, nonce, aad, sizeof(aad), data, len, data + len,
+                                          dest.head, dest.head_len, err);
     if (st != PETREL_OK) {
-        pt_wipe(data, len);
-        return auth_failed(d, st, err);
+        return open_failed(d, &dest, data, len, st, err);
     }
     d->seq++;
-    return deliver(rl, h->type, data, len, true, out, err);
+    return deliver_opened(rl, h->type, data, len, &dest, out, err);
 }
 
 petrel_status pt_record_open(pt_record_layer *rl, uint8_t *in, size_t in_len, pt_record *out,
                              pt_error *err)
+{
+    return pt_record_open_into(rl, in, in_len, NULL, 0, out, err);
+}
+
+petrel_status pt_record_open_into(pt_record_layer *rl, uint8_t *in, size_t in_len, uint8_t *dst,
+                                  size_t dst_cap, pt_record *out, pt_error *err)
 {
     record_header h;
     PT_TRY(read_header(rl, in, in_len, &h, err));
@@ -342,9 +414,9 @@ petrel_status pt_record_open(pt_record_layer *rl, uint8_t *in, size_t in_len, pt
         return deliver(rl, h.type, body, h.length, false, out, err);
     }
     if (rl->rd.tls13) {
-        return open13(rl, in, h.length, out, err);
+        return open13(rl, in, h.length, dest_for(dst, dst_cap, SIZE_MAX), out, err);
     }
-    return open12(rl, in, &h, out, err);
+    return open12(rl, in, &h, dest_for(dst, dst_cap, SIZE_MAX), out, err);
 }
 
 /* --- Sealing ------------------------------------------------------------------ */

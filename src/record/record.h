@@ -66,6 +66,10 @@ typedef struct pt_record {
     uint8_t *data; /* plaintext, inside the input buffer */
     size_t len;
     size_t wire_len; /* bytes the record took, header included */
+    /* Application data only: the first direct bytes of the plaintext were
+     * decrypted into the destination given to pt_record_open_into, and
+     * data[0..direct) is not valid; the rest is at data + direct. */
+    size_t direct;
 } pt_record;
 
 /* Opens the record at the front of in[0..in_len). PETREL_ERR_WANT_READ when
@@ -76,6 +80,14 @@ typedef struct pt_record {
  * is returned unprotected for the engine to judge. */
 petrel_status pt_record_open(pt_record_layer *rl, uint8_t *in, size_t in_len, pt_record *out,
                              pt_error *err) PT_MUST_USE;
+/* As pt_record_open, but a protected application data record is decrypted
+ * straight into dst[0..dst_cap) as far as it fits (see pt_record.direct),
+ * saving a copy. Bytes of dst past the content may be overwritten (the
+ * TLS 1.3 content type and padding); a record of another type is returned
+ * in the input buffer as by pt_record_open, and what it left in dst is
+ * wiped. */
+petrel_status pt_record_open_into(pt_record_layer *rl, uint8_t *in, size_t in_len, uint8_t *dst,
+                                  size_t dst_cap, pt_record *out, pt_error *err) PT_MUST_USE;
 
 /* Appends data as one or more records of type to out, fragmenting at
  * max_fragment. Encrypts in place in out when the write direction is on. */

@@ -308,6 +308,60 @@ static void test_plain_alert_from_client(void **state)
 }
 
 /* Draining output before anything was queued is not an error. */
+/* Reads every byte of len written by from, in reads of at most cap bytes,
+ * while a KeyUpdate travels between the records. */
+static void read_in_pieces(pair *p, size_t cap, bool tls13)
+{
+    enum { TOTAL = 3 * 16384 + 1000 };
+    static uint8_t sent[TOTAL];
+    static uint8_t got[TOTAL + 16500];
+    for (size_t i = 0; i < TOTAL; i++) {
+        sent[i] = (uint8_t)(i * 31 + cap);
+    }
+    size_t half = TOTAL / 2;
+    size_t n = 0;
+    assert_int_equal(petrel_conn_write(p->c, sent, half, &n), PETREL_OK);
+    if (tls13) {
+        assert_int_equal(petrel_conn_key_update(p->c, false), PETREL_OK);
+    }
+    assert_int_equal(petrel_conn_write(p->c, sent + half, TOTAL - half, &n), PETREL_OK);
+    pair_move(p->c, p->s);
+    size_t have = 0;
+    while (have < TOTAL) {
+        memset(got + have, 0, cap);
+        assert_int_equal(petrel_conn_read(p->s, got + have, cap, &n), PETREL_OK);
+        assert_true(n > 0 && n <= cap);
+        have += n;
+    }
+    assert_int_equal(have, TOTAL);
+    assert_memory_equal(got, sent, TOTAL);
+    assert_int_equal(petrel_conn_pending(p->s), 0);
+}
+
+/* Records are decrypted straight into the reader's buffer when it has
+ * room; every buffer size around a record's length reads the same bytes. */
+static void test_reads_of_every_size(void **state)
+{
+    static const size_t caps[] = {1, 1000, 16383, 16384, 16385, 16401, 16500};
+    for (int v = 0; v < 2; v++) {
+        bool tls13 = v == 0;
+        petrel_ctx *cctx = client_ctx();
+        petrel_ctx *sctx = server_ctx("server-p256");
+        int version = tls13 ? PETREL_TLS1_3 : PETREL_TLS1_2;
+        assert_int_equal(petrel_ctx_set_maximum_version(cctx, version), PETREL_OK);
+        pair p = pair_new(cctx, sctx);
+        pair_handshake_ok(&p);
+        assert_int_equal(petrel_conn_version(p.c), version);
+        for (size_t i = 0; i < PT_ARRAY_LEN(caps); i++) {
+            read_in_pieces(&p, caps[i], tls13);
+        }
+        pair_exchange(&p, p.s, p.c, "still in step", 13);
+        pair_free(&p);
+        petrel_ctx_free(cctx);
+        petrel_ctx_free(sctx);
+    }
+}
+
 static void test_take_output_when_empty(void **state)
 {
     petrel_ctx *sctx = server_ctx("server-p256");
@@ -334,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_record_size_limit),
         cmocka_unit_test(test_plain_alert_from_client),
         cmocka_unit_test(test_take_output_when_empty),
+        cmocka_unit_test(test_reads_of_every_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -807,6 +807,135 @@ static void test_tls12_short_record_is_decode_error(void **state)
 
 /* --- Keys, limits and output room ------------------------------------------------ */
 
+/* --- Opening into the reader's buffer ------------------------------------- */
+
+/* Opens the front record with dst of cap bytes and checks where the
+ * plaintext landed: the first direct bytes in dst, the rest in the input. */
+static void open_into_ok(pair *p, size_t cap, const uint8_t *want, size_t want_len,
+                         size_t want_direct)
+{
+    uint8_t dst[1024];
+    assert_true(cap <= sizeof(dst));
+    memset(dst, 0xee, sizeof(dst));
+    pt_record rec;
+    petrel_status st =
+        pt_record_open_into(&p->rd, p->wire.data, p->wire.len, dst, cap, &rec, &p->err);
+    if (st != PETREL_OK) {
+        fail_msg("open failed: %s", p->err.text);
+    }
+    assert_int_equal(rec.type, PT_CT_APPLICATION_DATA);
+    assert_int_equal(rec.len, want_len);
+    assert_int_equal(rec.direct, want_direct);
+    assert_memory_equal(dst, want, want_direct);
+    assert_memory_equal(rec.data + rec.direct, want + want_direct, want_len - want_direct);
+    /* Nothing is written past the room given. */
+    for (size_t i = cap; i < sizeof(dst); i++) {
+        assert_int_equal(dst[i], 0xee);
+    }
+    pt_buf_consume(&p->wire, rec.wire_len);
+}
+
+static void open_into_sizes(pair *p)
+{
+    uint8_t msg[300];
+    for (size_t i = 0; i < sizeof(msg); i++) {
+        msg[i] = (uint8_t)(i * 7 + 1);
+    }
+    /* Room for all, for exactly the content, for part, for one byte. */
+    static const size_t caps[] = {1024, 301, 300, 299, 150, 1};
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        seal_ok(p, PT_CT_APPLICATION_DATA, msg, sizeof(msg));
+        size_t direct = caps[i] < sizeof(msg) ? caps[i] : sizeof(msg);
+        open_into_ok(p, caps[i], msg, sizeof(msg), direct);
+    }
+    /* Without a destination everything stays in the input buffer. */
+    seal_ok(p, PT_CT_APPLICATION_DATA, msg, sizeof(msg));
+    open_ok(p, PT_CT_APPLICATION_DATA, msg, sizeof(msg));
+}
+
+static void test_tls13_open_into_caller_buffer(void **state)
+{
+    pair *p = *state;
+    pair_keys(p, PT_AES_128_GCM, true);
+    open_into_sizes(p);
+}
+
+static void test_tls13_chacha_open_into_caller_buffer(void **state)
+{
+    pair *p = *state;
+    pair_keys(p, PT_CHACHA20_POLY1305, true);
+    open_into_sizes(p);
+}
+
+static void test_tls12_open_into_caller_buffer(void **state)
+{
+    pair *p = *state;
+    pair_keys(p, PT_AES_256_GCM, false);
+    open_into_sizes(p);
+}
+
+/* Padding after the content type may fall in dst or in the input. */
+static void test_tls13_open_into_padded(void **state)
+{
+    static const uint8_t inner[] = {'d', 'a', 't', 'a', PT_CT_APPLICATION_DATA, 0, 0, 0, 0};
+    pair *p = *state;
+    pair_keys(p, PT_AES_128_GCM, true);
+    for (size_t cap = 1; cap <= sizeof(inner) + 1; cap++) {
+        p->rd.rd.seq = 0; /* put_raw13 seals as record 0 */
+        put_raw13(p, inner, sizeof(inner));
+        open_into_ok(p, cap, (const uint8_t *)"data", 4, cap < 4 ? cap : 4);
+    }
+}
+
+/* A handshake record opened with a destination is returned in the input
+ * buffer, and the destination keeps none of it. */
+static void test_tls13_open_into_keeps_handshake_out(void **state)
+{
+    static const char msg[] = "secret handshake bytes";
+    pair *p = *state;
+    pair_keys(p, PT_AES_128_GCM, true);
+    for (size_t cap = 4; cap <= 64; cap += 30) {
+        seal_ok(p, PT_CT_HANDSHAKE, msg, sizeof(msg));
+        uint8_t dst[64];
+        memset(dst, 0xee, sizeof(dst));
+        pt_record rec;
+        assert_int_equal(
+            pt_record_open_into(&p->rd, p->wire.data, p->wire.len, dst, cap, &rec, &p->err),
+            PETREL_OK);
+        assert_int_equal(rec.type, PT_CT_HANDSHAKE);
+        assert_int_equal(rec.direct, 0);
+        assert_int_equal(rec.len, sizeof(msg));
+        assert_memory_equal(rec.data, msg, sizeof(msg));
+        assert_false(contains(dst, sizeof(dst), "secret", 6));
+        pt_buf_consume(&p->wire, rec.wire_len);
+    }
+}
+
+/* A forged record leaves no plaintext in the destination either. */
+static void test_open_into_forged_leaves_nothing(void **state)
+{
+    static const char msg[] = "attack at dawn, not at dusk";
+    pair *p = *state;
+    for (int tls13 = 0; tls13 <= 1; tls13++) {
+        pt_record_layer_free(&p->wr);
+        pt_record_layer_free(&p->rd);
+        pt_record_layer_init(&p->wr);
+        pt_record_layer_init(&p->rd);
+        pair_keys(p, PT_AES_128_GCM, tls13 == 1);
+        pt_buf_reset(&p->wire);
+        seal_ok(p, PT_CT_APPLICATION_DATA, msg, sizeof(msg));
+        p->wire.data[p->wire.len - 1] ^= 0x01;
+        uint8_t dst[64];
+        pt_record rec;
+        assert_int_equal(
+            pt_record_open_into(&p->rd, p->wire.data, p->wire.len, dst, 10, &rec, &p->err),
+            PETREL_ERR_PROTOCOL);
+        assert_int_equal(p->err.pub.alert, PETREL_ALERT_BAD_RECORD_MAC);
+        assert_false(contains(dst, 10, "attack", 6));
+        assert_false(contains(p->wire.data, p->wire.len, "dawn", 4));
+    }
+}
+
 static void test_set_key_checks_iv_length(void **state)
 {
     pair *p = *state;
@@ -914,6 +1043,12 @@ int main(void)
         T(test_tls12_chacha_nonce_is_iv_xor_seq),
         T(test_tls12_oversize_is_record_overflow),
         T(test_tls12_short_record_is_decode_error),
+        T(test_tls13_open_into_caller_buffer),
+        T(test_tls13_chacha_open_into_caller_buffer),
+        T(test_tls12_open_into_caller_buffer),
+        T(test_tls13_open_into_padded),
+        T(test_tls13_open_into_keeps_handshake_out),
+        T(test_open_into_forged_leaves_nothing),
         T(test_set_key_checks_iv_length),
         T(test_set_key_resets_sequence_and_limit),
         T(test_sequence_wrap_refused),
