@@ -84,14 +84,21 @@ static inline void side_end(bench_side side, uint64_t start)
 
 /* ---- cases and drivers ---- */
 
+/* Protocol versions by their wire values: both libraries are set to allow
+ * only the one a case names. */
+#define BENCH_TLS12 0x0303
+#define BENCH_TLS13 0x0304
+
 /* What a pair of contexts is built for. */
 typedef struct bench_case {
     const char *pki_dir;
+    int version;             /* BENCH_TLS12 or BENCH_TLS13 */
     const char *server_leaf; /* "server-p256" or "server-rsa2048" */
     const char *client_leaf; /* client certificate, NULL for none */
     bool client_auth;        /* server requires a certificate in the handshake */
     bool pha;                /* server asks for it after the handshake instead */
-    const char *suite;       /* IANA name of the one TLS 1.3 suite offered */
+    const char *suite;       /* the one suite offered: TLS 1.3 by IANA name, TLS 1.2 by
+                              * OpenSSL's name (ECDHE-ECDSA-AES128-GCM-SHA256) */
     size_t transport_cap;    /* bytes the memory transport holds one way */
     bool release_buffers;    /* OpenSSL only: SSL_MODE_RELEASE_BUFFERS */
 } bench_case;

@@ -28,8 +28,8 @@ typedef struct bench_params {
 extern const bench_impl *const bench_impls[2];
 
 /* A case with the run's PKI and defaults filled in. */
-bench_case bench_case_make(const bench_params *bp, const char *server_leaf, const char *client_leaf,
-                           const char *suite);
+bench_case bench_case_make(const bench_params *bp, int version, const char *server_leaf,
+                           const char *client_leaf, const char *suite);
 
 /* Each section prints its table; all return 0 or -1. */
 int bench_sanity(const bench_params *bp);
@@ -53,7 +53,6 @@ void report_columns(const char *unit, bool with_floor);
  * the target ratio of the issue (0: none). */
 void report_row(const char *label, const char *side, bench_stat petrel, bench_stat openssl,
                 bool rate, const double *floor, double target);
-void report_na(const char *label, const char *why);
 /* Records a target for the closing summary. */
 void report_target(const char *what, double measured, double target, const char *unit);
 void report_summary(void);

@@ -9,13 +9,16 @@
 #       BUILD_DIR/bench/petrel-bench --callgrind KIND --lib LIB --side SIDE -n N
 # where only the calls made on SIDE (the same brackets that the timings use)
 # are collected, after 5 uncollected warm-up handshakes, and prints the
-# collected instructions divided by N. The callgrind output files are kept
+# collected instructions divided by N. Kinds ending in 12 (ecdsa12,
+# bulk12-1m, ...) are the TLS 1.2 forms of the others (ECDHE with
+# AES-128-GCM); petrel-bench's usage lists them all. The callgrind output files are kept
 # in the directory printed at the end, for callgrind_annotate.
 set -euo pipefail
 
 build=${1:?usage: callgrind.sh BUILD_DIR [N] [KINDS]}
 n=${2:-50}
-kinds=${3:-"ecdsa rsa ecdsa-mutual rsa-mutual pha bulk-1m bulk-1k"}
+kinds=${3:-"ecdsa rsa ecdsa-mutual rsa-mutual pha bulk-1m bulk-1k
+    ecdsa12 rsa12 ecdsa12-mutual rsa12-mutual bulk12-1m bulk12-1k"}
 bin=$build/bench/petrel-bench
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=$(mktemp -d /tmp/petrel-callgrind.XXXXXX)
@@ -44,4 +47,4 @@ for kind in $kinds; do
         unset per
     done
 done
-echo "(instructions per handshake, post-handshake round, or write (bulk-*: AES-128-GCM, client sends, server receives); N=$n; callgrind files in $out)"
+echo "(instructions per handshake, post-handshake round, or write (bulk*: AES-128-GCM, client sends, server receives; *12: TLS 1.2); N=$n; callgrind files in $out)"

@@ -5,9 +5,11 @@
  * freed after the SSL objects, so neither its time nor its memory is
  * charged to a side (Petrel's transport buffers are the benchmark's too).
  *
- * Settings that match Petrel's: TLS 1.3 only, one suite, X25519 only,
- * security level 2, the client verifies the chain and the hostname, no
- * session tickets (Petrel's server sends none), no session cache.
+ * Settings that match Petrel's: one protocol version, one suite, X25519
+ * only, security level 2, the client verifies the chain and the hostname,
+ * no session tickets (Petrel's server sends none), no session cache. In
+ * TLS 1.2 also no renegotiation (Petrel declines it); the extended master
+ * secret is on by default in both libraries.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,12 @@ static bool load_chain(SSL_CTX *ctx, const char *dir, const char *leaf)
     return true;
 }
 
+/* The same groups as Petrel's (lib_petrel.c explains P-256 in TLS 1.2). */
+static const char *groups_for(const bench_case *bc)
+{
+    return bc->version == BENCH_TLS12 ? "X25519:P-256" : "X25519";
+}
+
 static bool common_setup(SSL_CTX *ctx, const bench_case *bc)
 {
     char ca[256];
@@ -71,14 +79,20 @@ static bool common_setup(SSL_CTX *ctx, const bench_case *bc)
     if (bc->release_buffers) {
         SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     }
+    int version = bc->version == BENCH_TLS12 ? TLS1_2_VERSION : TLS1_3_VERSION;
     if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1 ||
-        SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-        SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1 ||
-        SSL_CTX_set_ciphersuites(ctx, bc->suite) != 1 ||
-        SSL_CTX_set1_groups_list(ctx, "X25519") != 1) {
+        SSL_CTX_set_min_proto_version(ctx, version) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx, version) != 1 ||
+        SSL_CTX_set1_groups_list(ctx, groups_for(bc)) != 1) {
         return ossl_fail("settings");
     }
-    return true;
+    if (bc->version == BENCH_TLS13) {
+        return SSL_CTX_set_ciphersuites(ctx, bc->suite) == 1 || ossl_fail("ciphersuites");
+    }
+    /* TLS 1.2: stateless tickets are off on both ends (the client offers
+     * no session_ticket extension, as Petrel's does not). */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+    return SSL_CTX_set_cipher_list(ctx, bc->suite) == 1 || ossl_fail("cipher_list");
 }
 
 static bool client_setup(SSL_CTX *ctx, const bench_case *bc)
@@ -320,19 +334,46 @@ static int os_transfer(void *pp, const uint8_t *data, size_t len, size_t wsize)
     return 0;
 }
 
+/* The TLS name of the signature scheme the peer of ssl used (RFC 8446
+ * 4.2.3), from OpenSSL's key type and digest; the PSS variant follows the
+ * type of the peer's key (an rsaEncryption key signs with rsa_pss_rsae). */
+static void peer_scheme(SSL *ssl, char *out, size_t cap)
+{
+    int type = NID_undef;
+    int md = NID_undef;
+    X509 *peer = SSL_get0_peer_certificate(ssl);
+    EVP_PKEY *key = peer != NULL ? X509_get0_pubkey(peer) : NULL;
+    if (SSL_get_peer_signature_type_nid(ssl, &type) != 1 ||
+        SSL_get_peer_signature_nid(ssl, &md) != 1) {
+        snprintf(out, cap, "?");
+    } else if (type == EVP_PKEY_EC && md == NID_sha256) {
+        snprintf(out, cap, "ecdsa_secp256r1_sha256");
+    } else if (type == EVP_PKEY_RSA_PSS && md == NID_sha256) {
+        bool rsae = key != NULL && EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
+        snprintf(out, cap, "%s", rsae ? "rsa_pss_rsae_sha256" : "rsa_pss_pss_sha256");
+    } else if (type == EVP_PKEY_RSA && md == NID_sha256) {
+        snprintf(out, cap, "rsa_pkcs1_sha256");
+    } else {
+        snprintf(out, cap, "%s+%s", OBJ_nid2sn(type), OBJ_nid2sn(md));
+    }
+}
+
 static void os_describe(void *pp, char *out, size_t cap)
 {
     os_pair *p = pp;
-    int nid = 0;
-    SSL_get_peer_signature_type_nid(p->c, &nid);
-    int md = 0;
-    SSL_get_peer_signature_nid(p->c, &md);
+    char server_sig[48];
+    peer_scheme(p->c, server_sig, sizeof(server_sig));
+    char client[96] = "";
+    if (SSL_get0_peer_certificate(p->s) != NULL) {
+        char client_sig[48];
+        peer_scheme(p->s, client_sig, sizeof(client_sig));
+        snprintf(client, sizeof(client), ", server verified the client (signs %s)", client_sig);
+    }
     STACK_OF(X509) *chain = SSL_get0_verified_chain(p->c);
-    snprintf(out, cap, "%s %s %s, server signs %s+%s, client verified chain %d (result %ld)%s",
+    snprintf(out, cap, "%s %s %s, server signs %s, client verified chain %d (result %ld)%s",
              SSL_get_version(p->c), SSL_CIPHER_standard_name(SSL_get_current_cipher(p->c)),
-             OBJ_nid2sn(SSL_get_negotiated_group(p->c)), OBJ_nid2sn(nid), OBJ_nid2sn(md),
-             chain != NULL ? sk_X509_num(chain) : 0, SSL_get_verify_result(p->c),
-             SSL_get0_peer_certificate(p->s) != NULL ? ", server verified the client" : "");
+             OBJ_nid2sn(SSL_get_negotiated_group(p->c)), server_sig,
+             chain != NULL ? sk_X509_num(chain) : 0, SSL_get_verify_result(p->c), client);
 }
 
 const bench_impl bench_openssl = {

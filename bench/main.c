@@ -7,10 +7,12 @@
  * The first form runs the comparison (docs/PERFORMANCE.md explains the
  * method); LIST is a comma-separated subset of floor,hs,pha,bulk,mem,threads.
  * The second form runs N handshakes (or post-handshake rounds, or writes of
- * 1 MiB / 1 KiB with AES-128-GCM) of one KIND (ecdsa, rsa, ecdsa-mutual,
- * rsa-mutual, pha, bulk-1m, bulk-1k) for an instruction count under
+ * 1 MiB / 1 KiB with AES-128-GCM) of one KIND for an instruction count under
  * valgrind --tool=callgrind --collect-atstart=no: only the calls of the given
  * side are collected (bench/callgrind.sh runs it for every combination).
+ * TLS 1.3 kinds: ecdsa, rsa, ecdsa-mutual, rsa-mutual, pha, bulk-1m, bulk-1k;
+ * TLS 1.2 kinds: ecdsa12, rsa12, ecdsa12-mutual, rsa12-mutual, bulk12-1m,
+ * bulk12-1k (ECDHE with AES-128-GCM).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,8 +66,10 @@ static int usage(void)
     fprintf(stderr,
             "usage: petrel-bench [--quick] [--reps N] [--only floor,hs,pha,bulk,mem,"
             "threads] [--pki DIR]\n"
-            "       petrel-bench --callgrind ecdsa|rsa|ecdsa-mutual|rsa-mutual|pha|bulk-1m|bulk-1k "
-            "--lib petrel|openssl --side client|server [-n N]\n");
+            "       petrel-bench --callgrind KIND --lib petrel|openssl --side client|server "
+            "[-n N]\n"
+            "KIND: ecdsa rsa ecdsa-mutual rsa-mutual pha bulk-1m bulk-1k (TLS 1.3),\n"
+            "      ecdsa12 rsa12 ecdsa12-mutual rsa12-mutual bulk12-1m bulk12-1k (TLS 1.2)\n");
     return 2;
 }
 
@@ -124,24 +128,63 @@ static int parse_args(int argc, char **argv, options *o)
 
 /* ---- callgrind mode ---- */
 
-static int cg_case(const options *o, bench_case *bc)
+/* What one callgrind kind runs. */
+typedef struct cg_kind {
+    const char *name;
+    int version;
+    bool rsa;     /* RSA-2048 server (and client) chain, else ECDSA P-256 */
+    bool mutual;  /* client certificate in the handshake */
+    bool pha;     /* post-handshake rounds instead of handshakes */
+    size_t wsize; /* bulk: bytes per write; 0 for handshakes */
+} cg_kind;
+
+static const cg_kind cg_kinds[] = {
+    {"ecdsa", BENCH_TLS13, false, false, false, 0},
+    {"rsa", BENCH_TLS13, true, false, false, 0},
+    {"ecdsa-mutual", BENCH_TLS13, false, true, false, 0},
+    {"rsa-mutual", BENCH_TLS13, true, true, false, 0},
+    {"pha", BENCH_TLS13, false, false, true, 0},
+    {"bulk-1m", BENCH_TLS13, false, false, false, (size_t)1024 * 1024},
+    {"bulk-1k", BENCH_TLS13, false, false, false, 1024},
+    {"ecdsa12", BENCH_TLS12, false, false, false, 0},
+    {"rsa12", BENCH_TLS12, true, false, false, 0},
+    {"ecdsa12-mutual", BENCH_TLS12, false, true, false, 0},
+    {"rsa12-mutual", BENCH_TLS12, true, true, false, 0},
+    {"bulk12-1m", BENCH_TLS12, false, false, false, (size_t)1024 * 1024},
+    {"bulk12-1k", BENCH_TLS12, false, false, false, 1024},
+};
+
+static const cg_kind *cg_kind_of(const char *name)
 {
-    const char *k = o->cg_kind;
-    bool rsa = strncmp(k, "rsa", 3) == 0;
-    bool mutual = strstr(k, "mutual") != NULL;
-    const char *leaf = rsa ? "server-rsa2048" : "server-p256";
-    const char *cleaf = mutual ? (rsa ? "client-rsa2048" : "client-p256") : NULL;
-    *bc = bench_case_make(&o->bp, leaf, cleaf, "TLS_AES_128_GCM_SHA256");
-    if (strncmp(k, "bulk-", 5) == 0) {
-        bc->transport_cap = (size_t)2304 * 1024;
-        return strcmp(k, "bulk-1m") == 0 || strcmp(k, "bulk-1k") == 0 ? 0 : -1;
+    for (size_t i = 0; i < sizeof(cg_kinds) / sizeof(cg_kinds[0]); i++) {
+        if (strcmp(cg_kinds[i].name, name) == 0) {
+            return &cg_kinds[i];
+        }
     }
-    if (strcmp(k, "pha") == 0) {
-        bc->client_leaf = "client-p256";
-        bc->pha = true;
-        return 0;
+    return NULL;
+}
+
+static const char *cg_suite(const cg_kind *k)
+{
+    if (k->version == BENCH_TLS13) {
+        return "TLS_AES_128_GCM_SHA256";
     }
-    return strcmp(k, "ecdsa") == 0 || strcmp(k, "rsa") == 0 || mutual ? 0 : -1;
+    return k->rsa ? "ECDHE-RSA-AES128-GCM-SHA256" : "ECDHE-ECDSA-AES128-GCM-SHA256";
+}
+
+static bench_case cg_case(const options *o, const cg_kind *k)
+{
+    const char *leaf = k->rsa ? "server-rsa2048" : "server-p256";
+    const char *cleaf = k->mutual ? (k->rsa ? "client-rsa2048" : "client-p256") : NULL;
+    bench_case bc = bench_case_make(&o->bp, k->version, leaf, cleaf, cg_suite(k));
+    if (k->wsize > 0) {
+        bc.transport_cap = (size_t)2304 * 1024;
+    }
+    if (k->pha) {
+        bc.client_leaf = "client-p256";
+        bc.pha = true;
+    }
+    return bc;
 }
 
 static int cg_one(const bench_impl *im, void *env, bool pha, int side)
@@ -164,9 +207,8 @@ static int cg_one(const bench_impl *im, void *env, bool pha, int side)
 }
 
 /* n writes of 1 MiB or 1 KiB on one connection, after 5 uncollected ones. */
-static int cg_bulk(const bench_impl *im, void *env, const options *o, int side)
+static int cg_bulk(const bench_impl *im, void *env, const options *o, size_t wsize, int side)
 {
-    size_t wsize = strcmp(o->cg_kind, "bulk-1m") == 0 ? (size_t)1024 * 1024 : 1024;
     uint8_t *data = calloc(1, wsize);
     void *p = data != NULL ? im->pair_new(env, "localhost") : NULL;
     int rc = p != NULL && im->handshake(p) == 0 ? 0 : -1;
@@ -184,7 +226,6 @@ static int cg_bulk(const bench_impl *im, void *env, const options *o, int side)
 
 static int callgrind_mode(const options *o)
 {
-    bench_case bc;
     const bench_impl *im = NULL;
     if (o->cg_lib != NULL) {
         im = strcmp(o->cg_lib, "petrel") == 0    ? &bench_petrel
@@ -193,14 +234,16 @@ static int callgrind_mode(const options *o)
     }
     bool client = o->cg_side != NULL && strcmp(o->cg_side, "client") == 0;
     bool server = o->cg_side != NULL && strcmp(o->cg_side, "server") == 0;
-    if (im == NULL || (!client && !server) || cg_case(o, &bc) != 0) {
+    const cg_kind *kind = cg_kind_of(o->cg_kind);
+    if (im == NULL || (!client && !server) || kind == NULL) {
         return usage();
     }
+    bench_case bc = cg_case(o, kind);
     void *env = im->env_new(&bc);
     int rc = env != NULL ? 0 : -1;
-    bool bulk = strncmp(o->cg_kind, "bulk-", 5) == 0;
+    bool bulk = kind->wsize > 0;
     if (rc == 0 && bulk) {
-        rc = cg_bulk(im, env, o, client ? SIDE_CLIENT : SIDE_SERVER);
+        rc = cg_bulk(im, env, o, kind->wsize, client ? SIDE_CLIENT : SIDE_SERVER);
     }
     for (int i = 0; i < 5 + o->cg_n && rc == 0 && !bulk; i++) {
         rc = cg_one(im, env, bc.pha, i < 5 ? -1 : (client ? SIDE_CLIENT : SIDE_SERVER));

@@ -7,7 +7,7 @@
 
 #include "bench_run.h"
 
-#define MAX_TARGETS 32
+#define MAX_TARGETS 64
 
 typedef struct target {
     char what[80];
@@ -26,7 +26,7 @@ void report_title(const char *title)
 
 void report_columns(const char *unit, bool with_floor)
 {
-    printf("%-28s %-7s %-27s %-27s %8s", "row", "side", "Petrel median (min-max)",
+    printf("%-31s %-7s %-27s %-27s %8s", "row", "side", "Petrel median (min-max)",
            "OpenSSL median (min-max)", "speed");
     if (with_floor) {
         printf(" %8s %8s", "floor", "+parse");
@@ -51,7 +51,7 @@ void report_row(const char *label, const char *side, bench_stat petrel, bench_st
     fmt_stat(a, sizeof(a), petrel);
     fmt_stat(b, sizeof(b), openssl);
     double ratio = rate ? petrel.median / openssl.median : openssl.median / petrel.median;
-    printf("%-28s %-7s %-27s %-27s %7.2fx", label, side, a, b, ratio);
+    printf("%-31s %-7s %-27s %-27s %7.2fx", label, side, a, b, ratio);
     if (floor != NULL) {
         printf(" %8.1f %8.1f", floor[0], floor[1]);
     }
@@ -63,11 +63,6 @@ void report_row(const char *label, const char *side, bench_stat petrel, bench_st
     }
     printf("\n");
     fflush(stdout);
-}
-
-void report_na(const char *label, const char *why)
-{
-    printf("%-28s %s\n", label, why);
 }
 
 void report_target(const char *what, double measured, double target_value, const char *unit)

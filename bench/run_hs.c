@@ -9,32 +9,46 @@
 #include "bench_run.h"
 
 #define SUITE "TLS_AES_128_GCM_SHA256"
+#define SUITE12_ECDSA "ECDHE-ECDSA-AES128-GCM-SHA256"
+#define SUITE12_RSA "ECDHE-RSA-AES128-GCM-SHA256"
 
 typedef struct hs_case {
     const char *label;
-    const char *server_leaf;
-    const char *client_leaf; /* client authentication in the handshake when set */
-    int kind;                /* 0 ECDSA, 1 RSA: index into bench_floor */
-    double target[2];        /* speed targets, client and server; 0 for none */
+    int version;
+    const char *suite;
+    int kind;         /* 0 ECDSA P-256, 1 RSA 2048: the chains, and the index into bench_floor */
+    bool mutual;      /* client authentication in the handshake */
+    double target[2]; /* speed targets, client and server; 0 for none */
 } hs_case;
 
+static const char *const server_leaves[2] = {"server-p256", "server-rsa2048"};
+static const char *const client_leaves[2] = {"client-p256", "client-rsa2048"};
+
+/* The TLS 1.3 cases come first: the row of rotating chains is printed after
+ * them. The targets of TLS 1.2 are those of TLS 1.3. */
 static const hs_case hs_cases[] = {
-    {"TLS1.3 full ECDSA P-256", "server-p256", NULL, 0, {2.2, 2.2}},
-    {"TLS1.3 full RSA-2048", "server-rsa2048", NULL, 1, {3.0, 1.4}},
-    {"TLS1.3 mutual ECDSA P-256", "server-p256", "client-p256", 0, {0, 0}},
-    {"TLS1.3 mutual RSA-2048", "server-rsa2048", "client-rsa2048", 1, {0, 0}},
+    {"TLS1.3 full ECDSA P-256", BENCH_TLS13, SUITE, 0, false, {2.2, 2.2}},
+    {"TLS1.3 full RSA-2048", BENCH_TLS13, SUITE, 1, false, {3.0, 1.4}},
+    {"TLS1.3 mutual ECDSA P-256", BENCH_TLS13, SUITE, 0, true, {0, 0}},
+    {"TLS1.3 mutual RSA-2048", BENCH_TLS13, SUITE, 1, true, {0, 0}},
+    {"TLS1.2 full ECDHE-ECDSA", BENCH_TLS12, SUITE12_ECDSA, 0, false, {2.2, 2.2}},
+    {"TLS1.2 full ECDHE-RSA", BENCH_TLS12, SUITE12_RSA, 1, false, {3.0, 1.4}},
+    {"TLS1.2 mutual ECDHE-ECDSA", BENCH_TLS12, SUITE12_ECDSA, 0, true, {0, 0}},
+    {"TLS1.2 mutual ECDHE-RSA", BENCH_TLS12, SUITE12_RSA, 1, true, {0, 0}},
 };
 #define HS_CASES (sizeof(hs_cases) / sizeof(hs_cases[0]))
+#define HS_CASES13 4
 
 static const char *const side_names[2] = {"client", "server"};
 
 const bench_impl *const bench_impls[2] = {&bench_petrel, &bench_openssl};
 
-bench_case bench_case_make(const bench_params *bp, const char *server_leaf, const char *client_leaf,
-                           const char *suite)
+bench_case bench_case_make(const bench_params *bp, int version, const char *server_leaf,
+                           const char *client_leaf, const char *suite)
 {
     bench_case bc = {
         .pki_dir = bp->pki_dir,
+        .version = version,
         .server_leaf = server_leaf,
         .client_leaf = client_leaf,
         .client_auth = client_leaf != NULL,
@@ -45,9 +59,15 @@ bench_case bench_case_make(const bench_params *bp, const char *server_leaf, cons
     return bc;
 }
 
+static bench_case hs_case_make(const bench_params *bp, const hs_case *hc)
+{
+    return bench_case_make(bp, hc->version, server_leaves[hc->kind],
+                           hc->mutual ? client_leaves[hc->kind] : NULL, hc->suite);
+}
+
 static bench_case pha_case(const bench_params *bp)
 {
-    bench_case bc = bench_case_make(bp, "server-p256", "client-p256", SUITE);
+    bench_case bc = bench_case_make(bp, BENCH_TLS13, "server-p256", "client-p256", SUITE);
     bc.client_auth = false;
     bc.pha = true;
     return bc;
@@ -88,9 +108,8 @@ static int sanity_one(const bench_impl *im, const bench_case *bc, const char *la
         fprintf(stderr, "%s: %s failed\n", im->name, label);
         return -1;
     }
-    char line[320];
+    char line[384];
     im->describe(p, line, sizeof(line));
-    printf("%-26s %-8s %s\n", label, im->name, line);
     im->pair_free(p);
     /* The hostname check is on: another name must fail. */
     fprintf(stderr, "(%s, %s: a failure for the name wrong.test is expected here)\n", im->name,
@@ -101,6 +120,17 @@ static int sanity_one(const bench_impl *im, const bench_case *bc, const char *la
         fprintf(stderr, "%s: %s: a wrong hostname was accepted\n", im->name, label);
         return -1;
     }
+    printf("%-26s %-8s %s; wrong.test refused\n", label, im->name, line);
+    return 0;
+}
+
+static int sanity_pair(const bench_case *bc, const char *label)
+{
+    for (int i = 0; i < 2; i++) {
+        if (sanity_one(bench_impls[i], bc, label) != 0) {
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -109,17 +139,14 @@ int bench_sanity(const bench_params *bp)
     report_title("What each library negotiates (one handshake per setting; a wrong hostname "
                  "must fail)");
     for (size_t c = 0; c < HS_CASES; c++) {
-        bench_case bc =
-            bench_case_make(bp, hs_cases[c].server_leaf, hs_cases[c].client_leaf, SUITE);
-        for (int i = 0; i < 2; i++) {
-            if (sanity_one(bench_impls[i], &bc, hs_cases[c].label) != 0) {
+        if (c == HS_CASES13) {
+            bench_case pc = pha_case(bp);
+            if (sanity_pair(&pc, "TLS1.3 + post-hs auth") != 0) {
                 return -1;
             }
         }
-    }
-    bench_case bc = pha_case(bp);
-    for (int i = 0; i < 2; i++) {
-        if (sanity_one(bench_impls[i], &bc, "TLS1.3 + post-hs auth") != 0) {
+        bench_case bc = hs_case_make(bp, &hs_cases[c]);
+        if (sanity_pair(&bc, hs_cases[c].label) != 0) {
             return -1;
         }
     }
@@ -131,7 +158,7 @@ int bench_sanity(const bench_params *bp)
 static void hs_floor(const hs_case *hc, const bench_floor *f, double out[2][2])
 {
     int k = hc->kind;
-    bool auth = hc->client_leaf != NULL;
+    bool auth = hc->mutual;
     double chain_s[2] = {f->chain_server_parsed[k], f->chain_server[k]};
     double chain_c[2] = {f->chain_client_parsed[k], f->chain_client[k]};
     for (int v = 0; v < 2; v++) {
@@ -175,7 +202,7 @@ static int rot_open(const bench_params *bp, rot_envs *re)
     }
     for (int c = 0; c < ROT_CHAINS; c++) {
         snprintf(re->leaf[c], sizeof(re->leaf[c]), "rot-%d", c);
-        bench_case bc = bench_case_make(bp, re->leaf[c], NULL, SUITE);
+        bench_case bc = bench_case_make(bp, BENCH_TLS13, re->leaf[c], NULL, SUITE);
         for (int i = 0; i < 2; i++) {
             re->env[i][c] = bench_impls[i]->env_new(&bc);
             if (re->env[i][c] == NULL ||
@@ -201,8 +228,7 @@ static void rot_close(rot_envs *re)
 static int hs_envs(const bench_params *bp, void *envs[HS_CASES][2])
 {
     for (size_t c = 0; c < HS_CASES; c++) {
-        bench_case bc =
-            bench_case_make(bp, hs_cases[c].server_leaf, hs_cases[c].client_leaf, SUITE);
+        bench_case bc = hs_case_make(bp, &hs_cases[c]);
         for (int i = 0; i < 2; i++) {
             double ignored[2];
             envs[c][i] = bench_impls[i]->env_new(&bc);
@@ -215,35 +241,41 @@ static int hs_envs(const bench_params *bp, void *envs[HS_CASES][2])
     return 0;
 }
 
+static void hs_report_case(size_t c, const bench_params *bp, const bench_floor *floor,
+                           hs_samples *smp, const char *label)
+{
+    double fl[2][2];
+    hs_floor(&hs_cases[c < HS_CASES ? c : 0], floor, fl);
+    for (int s = 0; s < 2; s++) {
+        bench_stat a = bench_stat_of((*smp)[c][0][s], (size_t)bp->reps);
+        bench_stat b = bench_stat_of((*smp)[c][1][s], (size_t)bp->reps);
+        double target = c < HS_CASES ? hs_cases[c].target[s] : 0;
+        report_row(label, side_names[s], a, b, false, fl[s], target);
+    }
+}
+
 static void hs_report(const bench_params *bp, const bench_floor *floor, hs_samples *smp)
 {
     char unit[64];
     snprintf(unit, sizeof(unit), "us per handshake, %d batches of %d", bp->reps, bp->hs_batch);
     report_columns(unit, true);
     for (size_t c = 0; c < HS_CASES; c++) {
-        double fl[2][2];
-        hs_floor(&hs_cases[c], floor, fl);
-        for (int s = 0; s < 2; s++) {
-            bench_stat a = bench_stat_of((*smp)[c][0][s], (size_t)bp->reps);
-            bench_stat b = bench_stat_of((*smp)[c][1][s], (size_t)bp->reps);
-            report_row(hs_cases[c].label, side_names[s], a, b, false, fl[s], hs_cases[c].target[s]);
+        if (c == HS_CASES13) {
+            hs_report_case(HS_CASES, bp, floor, smp, "TLS1.3 ECDSA, 64 chains");
         }
+        hs_report_case(c, bp, floor, smp, hs_cases[c].label);
     }
-    double fl[2][2];
-    hs_floor(&hs_cases[0], floor, fl);
-    for (int s = 0; s < 2; s++) {
-        bench_stat a = bench_stat_of((*smp)[HS_CASES][0][s], (size_t)bp->reps);
-        bench_stat b = bench_stat_of((*smp)[HS_CASES][1][s], (size_t)bp->reps);
-        report_row("TLS1.3 ECDSA, 64 chains", side_names[s], a, b, false, fl[s], 0);
-    }
-    report_na("TLS1.2 full ECDHE-ECDSA", "n/a (TLS 1.2 not implemented)");
-    report_na("TLS1.2 full ECDHE-RSA", "n/a (TLS 1.2 not implemented)");
+    printf("(TLS1.2 rows: the floor is the same set of operations as in TLS 1.3, with the same\n"
+           " values: X25519 keygen+derive, the ServerKeyExchange signature and its verification,\n"
+           " the chain; in \"mutual\" the client's CertificateVerify signature and its "
+           "verification)\n");
 }
 
 int bench_handshakes(const bench_params *bp, const bench_floor *floor)
 {
-    report_title("Full handshakes (X25519, " SUITE ", client checks chain and hostname; "
-                 "\"mutual\": server requires and verifies a client chain)");
+    report_title("Full handshakes (X25519; suites TLS 1.3: " SUITE ", TLS 1.2: ECDHE-ECDSA- "
+                 "or ECDHE-RSA-AES128-GCM-SHA256; client checks chain and hostname; \"mutual\": "
+                 "server requires and verifies a client chain)");
     void *envs[HS_CASES][2] = {{NULL}};
     hs_samples *smp = calloc(1, sizeof(*smp));
     rot_envs *re = calloc(1, sizeof(*re));

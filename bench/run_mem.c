@@ -126,7 +126,7 @@ static int rss_slope(const bench_impl *im, void *env, int n, mem_result *out)
 
 static int measure(const bench_params *bp, const bench_impl *im, bool release, mem_result *out)
 {
-    bench_case bc = bench_case_make(bp, "server-p256", NULL, "TLS_AES_128_GCM_SHA256");
+    bench_case bc = bench_case_make(bp, BENCH_TLS13, "server-p256", NULL, "TLS_AES_128_GCM_SHA256");
     bc.release_buffers = release;
     void *env = im->env_new(&bc);
     int rc = env != NULL ? 0 : -1;

@@ -128,7 +128,7 @@ static void pair_line(const char *label, const double *a, const double *b, size_
     char r[40];
     snprintf(l, sizeof(l), "%.2f (%.2f-%.2f)", x.median, x.min, x.max);
     snprintf(r, sizeof(r), "%.2f (%.2f-%.2f)", y.median, y.min, y.max);
-    printf("%-36s %-27s %-27s\n", label, l, r);
+    printf("%-39s %-27s %-27s\n", label, l, r);
 }
 
 static void thread_report(const bench_params *bp, thread_samples *ts)
@@ -142,7 +142,7 @@ static void thread_report(const bench_params *bp, thread_samples *ts)
         report_row(t == 0 ? "1 thread" : "2 threads", "pair", bench_stat_of(ts->rate[0][t], n),
                    bench_stat_of(ts->rate[1][t], n), true, NULL, 0);
     }
-    printf("%-36s %-27s %-27s\n", "", "Petrel", "OpenSSL");
+    printf("%-39s %-27s %-27s\n", "", "Petrel", "OpenSSL");
     pair_line("scaling, wall clock (2T/1T)", ts->scale[0], ts->scale[1], n);
     pair_line("CPUs busy during 2T", ts->cpus[0][1], ts->cpus[1][1], n);
     pair_line("thread CPU us/handshake, 1T", ts->cpu_hs[0][0], ts->cpu_hs[1][0], n);
@@ -163,7 +163,7 @@ int bench_threads(const bench_params *bp)
 {
     report_title("Threads sharing one context pair (ECDSA P-256, full handshakes, both sides "
                  "in each thread)");
-    bench_case bc = bench_case_make(bp, "server-p256", NULL, "TLS_AES_128_GCM_SHA256");
+    bench_case bc = bench_case_make(bp, BENCH_TLS13, "server-p256", NULL, "TLS_AES_128_GCM_SHA256");
     void *envs[2] = {bench_impls[0]->env_new(&bc), bench_impls[1]->env_new(&bc)};
     thread_samples *ts = calloc(1, sizeof(*ts));
     int rc = envs[0] != NULL && envs[1] != NULL && ts != NULL ? 0 : -1;
