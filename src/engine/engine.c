@@ -394,9 +394,9 @@ static petrel_status next_record(petrel_conn *conn)
         if (conn->transport_eof) {
             return eof_error(conn);
         }
-        return pt_fail(&conn->err, PETREL_ERR_WANT_READ, -1,
-                       "waiting for more data from the peer (%zu bytes of a record so far)",
-                       conn->in.len);
+        return pt_fail_count(&conn->err, PETREL_ERR_WANT_READ,
+                             "waiting for more data from the peer (", conn->in.len,
+                             " bytes of a record so far)");
     }
     if (st != PETREL_OK) {
         return pt_conn_fatal(conn, st);

@@ -45,6 +45,42 @@ petrel_status pt_fail(pt_error *err, petrel_status status, int alert, const char
     return status;
 }
 
+/* Appends text to err->text at *at, truncating at the end of the buffer. */
+static void put_text(pt_error *err, size_t *at, const char *text, size_t len)
+{
+    size_t room = sizeof(err->text) - 1 - *at;
+    if (len > room) {
+        len = room;
+    }
+    memcpy(err->text + *at, text, len);
+    *at += len;
+}
+
+petrel_status pt_fail_count(pt_error *err, petrel_status status, const char *before, size_t n,
+                            const char *after)
+{
+    if (err == NULL) {
+        return status;
+    }
+    err->pub.status = status;
+    err->pub.alert = -1;
+    err->pub.verify_code = 0;
+    err->pub.sys_errno = 0;
+    char digits[24];
+    size_t d = sizeof(digits);
+    do {
+        digits[--d] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0);
+    size_t at = 0;
+    put_text(err, &at, before, strlen(before));
+    put_text(err, &at, digits + d, sizeof(digits) - d);
+    put_text(err, &at, after, strlen(after));
+    err->text[at] = '\0';
+    err->pub.message = err->text;
+    return status;
+}
+
 void pt_error_copy(pt_error *dst, const pt_error *src)
 {
     if (dst == src) {

@@ -44,6 +44,11 @@ petrel_status pt_fail(pt_error *err, petrel_status status, int alert, const char
     PT_PRINTF(4, 5);
 petrel_status pt_vfail(pt_error *err, petrel_status status, int alert, const char *fmt, va_list ap)
     PT_PRINTF(4, 0);
+/* As pt_fail, for statuses met on every pass of a hot path (WANT_READ):
+ * the sentence is before, the decimal count n, then after, put together
+ * without printf. */
+petrel_status pt_fail_count(pt_error *err, petrel_status status, const char *before, size_t n,
+                            const char *after);
 /* A protocol fault: we will send alert. */
 #define pt_fault(err, alert, ...) pt_fail((err), PETREL_ERR_PROTOCOL, (alert), __VA_ARGS__)
 /* Copies one error record into another. */

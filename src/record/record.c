@@ -192,7 +192,8 @@ static petrel_status read_header(const pt_record_layer *rl, const uint8_t *in, s
 {
     pt_span s = pt_span_of(in, in_len);
     if (!pt_get_u8(&s, &h->type) || !pt_get_u16(&s, &h->version) || !pt_get_u16(&s, &h->length)) {
-        return pt_fail(err, PETREL_ERR_WANT_READ, -1, "record header incomplete");
+        return pt_fail_count(err, PETREL_ERR_WANT_READ, "record header incomplete (", in_len,
+                             " bytes present)");
     }
     /* RFC 8446 5: an unknown record type is unexpected_message. */
     if (!known_type(h->type)) {
@@ -209,8 +210,8 @@ static petrel_status read_header(const pt_record_layer *rl, const uint8_t *in, s
         return overflow(err, h->length, wire_limit(rl));
     }
     if (s.len < h->length) {
-        return pt_fail(err, PETREL_ERR_WANT_READ, -1, "record of %u bytes incomplete (%zu present)",
-                       h->length, s.len);
+        return pt_fail_count(err, PETREL_ERR_WANT_READ, "record incomplete (", s.len,
+                             " bytes of its body present)");
     }
     return PETREL_OK;
 }
