@@ -369,12 +369,36 @@ static void test_builder_misuse_fails(void **state)
     pt_buf_release(&buf);
 }
 
+/* Sentences built without printf: exact text, any count, and truncation
+ * at the end of the message buffer. */
+static void test_fail_count_sentence(void **state)
+{
+    (void)state;
+    pt_error err;
+    pt_error_init(&err);
+    assert_int_equal(pt_fail_count(&err, PETREL_ERR_WANT_READ, "waiting (", 0, " bytes)"),
+                     PETREL_ERR_WANT_READ);
+    assert_string_equal(err.pub.message, "waiting (0 bytes)");
+    assert_int_equal(err.pub.status, PETREL_ERR_WANT_READ);
+    assert_int_equal(err.pub.alert, -1);
+    assert_int_equal(pt_fail_count(&err, PETREL_ERR_WANT_READ, "", 18446744073709551615u, ""),
+                     PETREL_ERR_WANT_READ);
+    assert_string_equal(err.pub.message, "18446744073709551615");
+    char longer[2 * PT_ERROR_MESSAGE_MAX];
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    pt_fail_count(&err, PETREL_ERR_WANT_READ, longer, 42, " tail");
+    assert_int_equal(strlen(err.pub.message), PT_ERROR_MESSAGE_MAX - 1);
+    assert_int_equal(pt_fail_count(NULL, PETREL_ERR_WANT_READ, "a", 1, "b"), PETREL_ERR_WANT_READ);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_getters_read_big_endian),
         cmocka_unit_test(test_getters_fail_on_short_input),
         cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_fail_count_sentence),
         cmocka_unit_test(test_vectors_fail_when_content_short),
         cmocka_unit_test(test_buf_grows_by_doubling_up_to_max),
         cmocka_unit_test(test_buf_consume_moves_remainder),
