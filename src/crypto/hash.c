@@ -108,6 +108,17 @@ petrel_status pt_hmac_update(EVP_MAC_CTX *mac, const void *data, size_t len, pt_
     return PETREL_OK;
 }
 
+petrel_status pt_hmac_final_again(EVP_MAC_CTX *mac, uint8_t out[PT_MAX_HASH], pt_error *err)
+{
+    size_t out_len = 0;
+    /* Initialising without a key restarts from the keyed state. */
+    if (EVP_MAC_final(mac, out, &out_len, PT_MAX_HASH) != 1 ||
+        EVP_MAC_init(mac, NULL, 0, NULL) != 1) {
+        return pt_ossl_internal(err, "EVP_MAC_final");
+    }
+    return PETREL_OK;
+}
+
 petrel_status pt_hmac_finish(EVP_MAC_CTX *mac, uint8_t out[PT_MAX_HASH], pt_error *err)
 {
     size_t out_len = 0;

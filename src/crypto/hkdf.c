@@ -22,25 +22,35 @@ petrel_status pt_hkdf_extract(const pt_algs *algs, pt_hash_alg alg, const uint8_
     return pt_hmac(algs, alg, salt, salt_len, ikm, ikm_len, out, err);
 }
 
-/* One block of HKDF-Expand (RFC 5869 2.3): T(i) = HMAC(PRK, T(i-1) | info | i). */
-static petrel_status expand_block(const pt_algs *algs, pt_hash_alg alg, const uint8_t *prk,
-                                  uint8_t t[PT_MAX_HASH], size_t t_len, const uint8_t *info,
-                                  size_t info_len, uint8_t counter, pt_error *err)
+/* HKDF-Expand's blocks from mac keyed by the PRK (RFC 5869 2.3):
+ * T(i) = HMAC(PRK, T(i-1) | info | i). */
+static petrel_status expand_blocks(EVP_MAC_CTX *mac, size_t hlen, const uint8_t *info,
+                                   size_t info_len, uint8_t *out, size_t out_len, pt_error *err)
 {
-    EVP_MAC_CTX *mac = NULL;
-    PT_TRY(pt_hmac_begin(algs, alg, prk, pt_hash_len(alg), &mac, err));
-    petrel_status st = pt_hmac_update(mac, t, t_len, err);
-    if (st == PETREL_OK) {
-        st = pt_hmac_update(mac, info, info_len, err);
+    uint8_t t[PT_MAX_HASH];
+    size_t t_len = 0;
+    petrel_status st = PETREL_OK;
+    for (size_t done = 0, i = 1; done < out_len && st == PETREL_OK; i++) {
+        uint8_t counter = (uint8_t)i;
+        st = pt_hmac_update(mac, t, t_len, err);
+        if (st == PETREL_OK) {
+            st = pt_hmac_update(mac, info, info_len, err);
+        }
+        if (st == PETREL_OK) {
+            st = pt_hmac_update(mac, &counter, 1, err);
+        }
+        if (st == PETREL_OK) {
+            st = pt_hmac_final_again(mac, t, err);
+        }
+        t_len = hlen;
+        size_t n = out_len - done < hlen ? out_len - done : hlen;
+        if (st == PETREL_OK) {
+            memcpy(out + done, t, n);
+        }
+        done += n;
     }
-    if (st == PETREL_OK) {
-        st = pt_hmac_update(mac, &counter, 1, err);
-    }
-    if (st != PETREL_OK) {
-        EVP_MAC_CTX_free(mac);
-        return st;
-    }
-    return pt_hmac_finish(mac, t, err);
+    pt_wipe(t, sizeof(t));
+    return st;
 }
 
 petrel_status pt_hkdf_expand(const pt_algs *algs, pt_hash_alg alg, const uint8_t *prk,
@@ -51,19 +61,10 @@ petrel_status pt_hkdf_expand(const pt_algs *algs, pt_hash_alg alg, const uint8_t
     if (out_len > 255 * hlen) {
         return pt_fail(err, PETREL_ERR_INTERNAL, -1, "HKDF-Expand asked for %zu bytes", out_len);
     }
-    uint8_t t[PT_MAX_HASH];
-    size_t t_len = 0;
-    petrel_status st = PETREL_OK;
-    for (size_t done = 0, i = 1; done < out_len && st == PETREL_OK; i++) {
-        st = expand_block(algs, alg, prk, t, t_len, info, info_len, (uint8_t)i, err);
-        t_len = hlen;
-        size_t n = out_len - done < hlen ? out_len - done : hlen;
-        if (st == PETREL_OK) {
-            memcpy(out + done, t, n);
-        }
-        done += n;
-    }
-    pt_wipe(t, sizeof(t));
+    EVP_MAC_CTX *mac = NULL;
+    PT_TRY(pt_hmac_begin(algs, alg, prk, hlen, &mac, err));
+    petrel_status st = expand_blocks(mac, hlen, info, info_len, out, out_len, err);
+    EVP_MAC_CTX_free(mac);
     return st;
 }
 
@@ -102,53 +103,54 @@ petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const u
     return pt_hkdf_expand(algs, alg, secret, info, n, out, out_len, err);
 }
 
-/* HMAC(secret, a | label | seed), where a is empty or one hash long. */
-static petrel_status prf_hmac(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
-                              size_t secret_len, const uint8_t *a, size_t a_len, const char *label,
+/* HMAC(secret, a | label | seed) with mac keyed by secret; mac stays keyed. */
+static petrel_status prf_hmac(EVP_MAC_CTX *mac, const uint8_t *a, size_t a_len, const char *label,
                               const uint8_t *seed, size_t seed_len, uint8_t out[PT_MAX_HASH],
                               pt_error *err)
 {
-    EVP_MAC_CTX *mac = NULL;
-    PT_TRY(pt_hmac_begin(algs, alg, secret, secret_len, &mac, err));
-    petrel_status st = pt_hmac_update(mac, a, a_len, err);
-    if (st == PETREL_OK) {
-        st = pt_hmac_update(mac, label, strlen(label), err);
+    PT_TRY(pt_hmac_update(mac, a, a_len, err));
+    PT_TRY(pt_hmac_update(mac, label, label != NULL ? strlen(label) : 0, err));
+    PT_TRY(pt_hmac_update(mac, seed, seed_len, err));
+    return pt_hmac_final_again(mac, out, err);
+}
+
+/* P_hash's output blocks from a keyed HMAC (RFC 5246 5). */
+static petrel_status p_hash(EVP_MAC_CTX *mac, size_t hlen, const char *label, const uint8_t *seed,
+                            size_t seed_len, uint8_t *out, size_t out_len, pt_error *err)
+{
+    uint8_t a[PT_MAX_HASH];
+    uint8_t block[PT_MAX_HASH];
+    /* A(1) = HMAC(secret, label + seed) */
+    petrel_status st = prf_hmac(mac, NULL, 0, label, seed, seed_len, a, err);
+    for (size_t done = 0; done < out_len && st == PETREL_OK;) {
+        st = prf_hmac(mac, a, hlen, label, seed, seed_len, block, err);
+        if (st == PETREL_OK) {
+            size_t n = out_len - done < hlen ? out_len - done : hlen;
+            memcpy(out + done, block, n);
+            done += n;
+            /* A(i + 1) = HMAC(secret, A(i)) */
+            st = prf_hmac(mac, a, hlen, NULL, NULL, 0, a, err);
+        }
     }
-    if (st == PETREL_OK) {
-        st = pt_hmac_update(mac, seed, seed_len, err);
-    }
-    if (st != PETREL_OK) {
-        EVP_MAC_CTX_free(mac);
-        return st;
-    }
-    return pt_hmac_finish(mac, out, err);
+    pt_wipe(a, sizeof(a));
+    pt_wipe(block, sizeof(block));
+    return st;
 }
 
 /*
  * RFC 5246 5: PRF(secret, label, seed) = P_<hash>(secret, label + seed)
  *   P_hash = HMAC(secret, A(1) + label + seed) + HMAC(secret, A(2) + ...
  *   A(0) = label + seed, A(i) = HMAC(secret, A(i-1))
+ * The secret keys one HMAC context for every block.
  */
 petrel_status pt_tls12_prf(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
                            size_t secret_len, const char *label, const uint8_t *seed,
                            size_t seed_len, uint8_t *out, size_t out_len, pt_error *err)
 {
-    size_t hlen = pt_hash_len(alg);
-    uint8_t a[PT_MAX_HASH];
-    uint8_t block[PT_MAX_HASH];
-    /* A(1) = HMAC(secret, label + seed) */
-    petrel_status st =
-        prf_hmac(algs, alg, secret, secret_len, NULL, 0, label, seed, seed_len, a, err);
-    for (size_t done = 0; done < out_len && st == PETREL_OK;) {
-        st = prf_hmac(algs, alg, secret, secret_len, a, hlen, label, seed, seed_len, block, err);
-        if (st == PETREL_OK) {
-            size_t n = out_len - done < hlen ? out_len - done : hlen;
-            memcpy(out + done, block, n);
-            done += n;
-            st = pt_hmac(algs, alg, secret, secret_len, a, hlen, a, err);
-        }
-    }
-    pt_wipe(a, sizeof(a));
-    pt_wipe(block, sizeof(block));
+    EVP_MAC_CTX *mac = NULL;
+    PT_TRY(pt_hmac_begin(algs, alg, secret, secret_len, &mac, err));
+    petrel_status st = p_hash(mac, pt_hash_len(alg), label, seed, seed_len, out, out_len, err);
+    /* Freeing the context wipes the keyed state. */
+    EVP_MAC_CTX_free(mac);
     return st;
 }

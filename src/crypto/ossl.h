@@ -39,6 +39,10 @@ petrel_status pt_hmac_begin(const pt_algs *algs, pt_hash_alg alg, const uint8_t 
                             size_t key_len, EVP_MAC_CTX **out, pt_error *err) PT_MUST_USE;
 petrel_status pt_hmac_update(EVP_MAC_CTX *mac, const void *data, size_t len,
                              pt_error *err) PT_MUST_USE;
+/* Writes the MAC and makes mac ready for a new message under the same
+ * key, without keying it again. */
+petrel_status pt_hmac_final_again(EVP_MAC_CTX *mac, uint8_t out[PT_MAX_HASH],
+                                  pt_error *err) PT_MUST_USE;
 /* Writes the MAC and frees mac, whatever the outcome. */
 petrel_status pt_hmac_finish(EVP_MAC_CTX *mac, uint8_t out[PT_MAX_HASH], pt_error *err) PT_MUST_USE;
 
