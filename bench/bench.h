@@ -101,6 +101,9 @@ typedef struct bench_case {
                               * OpenSSL's name (ECDHE-ECDSA-AES128-GCM-SHA256) */
     size_t transport_cap;    /* bytes the memory transport holds one way */
     bool release_buffers;    /* OpenSSL only: SSL_MODE_RELEASE_BUFFERS */
+    bool require_ems;        /* Petrel only, TLS 1.2: refuse a handshake without the extended
+                              * master secret, so that the sanity pass can show it was used
+                              * (OpenSSL reports it with SSL_get_extms_support instead) */
 } bench_case;
 
 /* A library under test. Environments hold the two contexts; pairs hold a

@@ -369,11 +369,16 @@ static void os_describe(void *pp, char *out, size_t cap)
         peer_scheme(p->s, client_sig, sizeof(client_sig));
         snprintf(client, sizeof(client), ", server verified the client (signs %s)", client_sig);
     }
+    const char *ems = "";
+    if (SSL_version(p->c) == TLS1_2_VERSION) {
+        bool both = SSL_get_extms_support(p->c) == 1 && SSL_get_extms_support(p->s) == 1;
+        ems = both ? ", extended master secret (used by both)" : ", NO extended master secret";
+    }
     STACK_OF(X509) *chain = SSL_get0_verified_chain(p->c);
-    snprintf(out, cap, "%s %s %s, server signs %s, client verified chain %d (result %ld)%s",
+    snprintf(out, cap, "%s %s %s, server signs %s, client verified chain %d (result %ld)%s%s",
              SSL_get_version(p->c), SSL_CIPHER_standard_name(SSL_get_current_cipher(p->c)),
              OBJ_nid2sn(SSL_get_negotiated_group(p->c)), server_sig,
-             chain != NULL ? sk_X509_num(chain) : 0, SSL_get_verify_result(p->c), client);
+             chain != NULL ? sk_X509_num(chain) : 0, SSL_get_verify_result(p->c), client, ems);
 }
 
 const bench_impl bench_openssl = {

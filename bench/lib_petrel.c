@@ -83,6 +83,9 @@ static bool common_setup(petrel_ctx *ctx, const bench_case *bc)
         petrel_ctx_set_groups(ctx, groups_for(bc)) != PETREL_OK) {
         return ctx_fail(ctx, "settings");
     }
+    if (bc->require_ems && petrel_ctx_set_require_extended_master_secret(ctx, true) != PETREL_OK) {
+        return ctx_fail(ctx, "require_extended_master_secret");
+    }
     return true;
 }
 
@@ -341,6 +344,20 @@ static const char *or_unknown(const char *s)
     return s != NULL ? s : "?";
 }
 
+/* Petrel does not report whether a TLS 1.2 connection used the extended
+ * master secret; when both contexts require it, a finished handshake says
+ * it did. */
+static const char *ems_note(pt_pair *p)
+{
+    if (petrel_conn_version(p->c) != PETREL_TLS1_2) {
+        return "";
+    }
+    bool required = petrel_ctx_require_extended_master_secret(petrel_conn_context(p->c)) &&
+                    petrel_ctx_require_extended_master_secret(petrel_conn_context(p->s));
+    return required ? ", extended master secret (required by both)"
+                    : ", extended master secret not checked";
+}
+
 static void pt_describe(void *pp, char *out, size_t cap)
 {
     pt_pair *p = pp;
@@ -349,11 +366,11 @@ static void pt_describe(void *pp, char *out, size_t cap)
         snprintf(client, sizeof(client), ", server verified the client (signs %s)",
                  or_unknown(petrel_conn_peer_signature_algorithm(p->s)));
     }
-    snprintf(out, cap, "%s %s %s, server signs %s, client verified chain %zu (result %ld)%s",
-             or_unknown(petrel_conn_version_name(p->c)), or_unknown(petrel_conn_cipher(p->c)),
-             or_unknown(petrel_conn_group(p->c)),
-             or_unknown(petrel_conn_peer_signature_algorithm(p->c)),
-             petrel_conn_verified_chain_len(p->c), petrel_conn_verify_result(p->c), client);
+    snprintf(
+        out, cap, "%s %s %s, server signs %s, client verified chain %zu (result %ld)%s%s",
+        or_unknown(petrel_conn_version_name(p->c)), or_unknown(petrel_conn_cipher(p->c)),
+        or_unknown(petrel_conn_group(p->c)), or_unknown(petrel_conn_peer_signature_algorithm(p->c)),
+        petrel_conn_verified_chain_len(p->c), petrel_conn_verify_result(p->c), client, ems_note(p));
 }
 
 const bench_impl bench_petrel = {

@@ -102,7 +102,9 @@ static int hs_batch(const bench_impl *im, void *env, int n, double out[2])
 
 static int sanity_one(const bench_impl *im, const bench_case *bc, const char *label)
 {
-    void *env = im->env_new(bc);
+    bench_case sc = *bc;
+    sc.require_ems = bc->version == BENCH_TLS12;
+    void *env = im->env_new(&sc);
     void *p = env != NULL ? im->pair_new(env, "localhost") : NULL;
     if (p == NULL || im->handshake(p) != 0 || (bc->pha && im->pha_round(p) != 0)) {
         fprintf(stderr, "%s: %s failed\n", im->name, label);
