@@ -138,11 +138,13 @@ typedef enum pt_state {
 const char *pt_state_name(int state);
 const char *pt_hs_type_name(uint8_t type);
 
-/* The transcript: raw bytes until the hash is known, then a running hash. */
+/* The transcript: raw bytes until the hash is known, then a running hash
+ * (and the raw bytes too when keep_raw: TLS 1.2 signs them). */
 typedef struct pt_transcript {
     pt_buf raw;
     pt_hash hash;
     bool hashing;
+    bool keep_raw;
 } pt_transcript;
 
 void pt_tr_init(pt_transcript *tr);
@@ -151,6 +153,9 @@ petrel_status pt_tr_add(pt_transcript *tr, const uint8_t *msg, size_t len,
                         pt_error *err) PT_MUST_USE;
 petrel_status pt_tr_start_hash(pt_transcript *tr, const pt_algs *algs, pt_hash_alg alg,
                                pt_error *err) PT_MUST_USE;
+/* As pt_tr_start_hash, but the raw bytes keep growing beside the hash. */
+petrel_status pt_tr_start_hash_keep_raw(pt_transcript *tr, const pt_algs *algs, pt_hash_alg alg,
+                                        pt_error *err) PT_MUST_USE;
 /* Replaces ClientHello1 by its message_hash (RFC 8446 4.4.1). */
 petrel_status pt_tr_hrr_reset(pt_transcript *tr, const pt_algs *algs, pt_error *err) PT_MUST_USE;
 petrel_status pt_tr_hash(const pt_transcript *tr, uint8_t out[PT_MAX_HASH],

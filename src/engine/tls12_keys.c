@@ -26,14 +26,16 @@
 /* RFC 5288 3: a 4-byte salt; RFC 7905 2: a 12-byte IV. */
 #define PT_TLS12_GCM_SALT 4
 
+/* The raw messages stay for CertificateVerify (RFC 5246 7.4.8); the hash
+ * runs beside them from the first time it is needed, so the extended master
+ * secret and both Finished messages do not hash the whole handshake again. */
 petrel_status pt_tls12_transcript_hash(petrel_conn *conn, uint8_t out[PT_MAX_HASH])
 {
-    const pt_buf *raw = &conn->hs->tr.raw;
-    if (conn->hs->tr.hashing) {
-        return pt_fail(&conn->err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
-                       "TLS 1.2 transcript was turned into a running hash");
+    pt_transcript *tr = &conn->hs->tr;
+    if (!tr->hashing) {
+        PT_TRY(pt_tr_start_hash_keep_raw(tr, conn->ctx->algs, conn->hash, &conn->err));
     }
-    return pt_hash_oneshot(conn->ctx->algs, conn->hash, raw->data, raw->len, out, &conn->err);
+    return pt_tr_hash(tr, out, &conn->err);
 }
 
 /* Logs the master secret in the NSS key-log format of TLS 1.2. */

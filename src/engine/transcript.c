@@ -14,6 +14,7 @@ void pt_tr_init(pt_transcript *tr)
     pt_buf_init(&tr->raw, PT_TRANSCRIPT_RAW_MAX, false);
     tr->hash.md_ctx = NULL;
     tr->hashing = false;
+    tr->keep_raw = false;
 }
 
 void pt_tr_free(pt_transcript *tr)
@@ -28,7 +29,10 @@ void pt_tr_free(pt_transcript *tr)
 petrel_status pt_tr_add(pt_transcript *tr, const uint8_t *msg, size_t len, pt_error *err)
 {
     if (tr->hashing) {
-        return pt_hash_update(&tr->hash, msg, len, err);
+        PT_TRY(pt_hash_update(&tr->hash, msg, len, err));
+        if (!tr->keep_raw) {
+            return PETREL_OK;
+        }
     }
     if (!pt_buf_append(&tr->raw, msg, len)) {
         return pt_fault(err, PETREL_ALERT_INTERNAL_ERROR, "handshake transcript too large");
@@ -51,6 +55,19 @@ petrel_status pt_tr_start_hash(pt_transcript *tr, const pt_algs *algs, pt_hash_a
     PT_TRY(pt_hash_update(&tr->hash, tr->raw.data, tr->raw.len, err));
     pt_buf_release(&tr->raw);
     return PETREL_OK;
+}
+
+petrel_status pt_tr_start_hash_keep_raw(pt_transcript *tr, const pt_algs *algs, pt_hash_alg alg,
+                                        pt_error *err)
+{
+    if (tr->hashing) {
+        return pt_fail(err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
+                       "transcript already hashing without its raw bytes");
+    }
+    PT_TRY(pt_hash_init(&tr->hash, algs, alg, err));
+    tr->hashing = true;
+    tr->keep_raw = true;
+    return pt_hash_update(&tr->hash, tr->raw.data, tr->raw.len, err);
 }
 
 petrel_status pt_tr_hrr_reset(pt_transcript *tr, const pt_algs *algs, pt_error *err)
