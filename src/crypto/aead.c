@@ -33,6 +33,18 @@ petrel_status pt_aead_init(pt_aead *a, const pt_algs *algs, pt_aead_alg alg, con
     return PETREL_OK;
 }
 
+/* The tag goes through the provider's parameters directly: the ctrl
+ * interface would translate to the same parameters on every record. */
+static bool tag_param(EVP_CIPHER_CTX *ctx, uint8_t *tag, bool set)
+{
+    OSSL_PARAM params[2] = {
+        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, PT_AEAD_TAG),
+        OSSL_PARAM_END,
+    };
+    return (set ? EVP_CIPHER_CTX_set_params(ctx, params)
+                : EVP_CIPHER_CTX_get_params(ctx, params)) == 1;
+}
+
 /* Sets the nonce and feeds the additional data. */
 static bool aead_start(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const uint8_t *aad,
                        size_t aad_len)
@@ -56,7 +68,7 @@ petrel_status pt_aead_seal(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], const
     if (!aead_start(a, nonce, aad, aad_len) ||
         EVP_CipherUpdate(a->cipher_ctx, buf, &outl, buf, (int)len) != 1 ||
         EVP_CipherFinal_ex(a->cipher_ctx, buf + outl, &finl) != 1 ||
-        EVP_CIPHER_CTX_ctrl(a->cipher_ctx, EVP_CTRL_AEAD_GET_TAG, PT_AEAD_TAG, tag) != 1) {
+        !tag_param(a->cipher_ctx, tag, false)) {
         return pt_ossl_internal(err, "AEAD encryption");
     }
     return PETREL_OK;
@@ -78,7 +90,7 @@ petrel_status pt_aead_seal_from(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE], 
         (tail_len > 0 &&
          EVP_CipherUpdate(a->cipher_ctx, out + outl, &taill, tail, (int)tail_len) != 1) ||
         EVP_CipherFinal_ex(a->cipher_ctx, out + outl + taill, &finl) != 1 ||
-        EVP_CIPHER_CTX_ctrl(a->cipher_ctx, EVP_CTRL_AEAD_GET_TAG, PT_AEAD_TAG, tag) != 1) {
+        !tag_param(a->cipher_ctx, tag, false)) {
         return pt_ossl_internal(err, "AEAD encryption");
     }
     return PETREL_OK;
@@ -104,7 +116,7 @@ petrel_status pt_aead_open_split(pt_aead *a, const uint8_t nonce[PT_AEAD_NONCE],
         (head_len > 0 && EVP_CipherUpdate(a->cipher_ctx, head, &headl, buf, (int)head_len) != 1) ||
         (rest > 0 &&
          EVP_CipherUpdate(a->cipher_ctx, buf + head_len, &outl, buf + head_len, (int)rest) != 1) ||
-        EVP_CIPHER_CTX_ctrl(a->cipher_ctx, EVP_CTRL_AEAD_SET_TAG, PT_AEAD_TAG, (void *)tag) != 1) {
+        !tag_param(a->cipher_ctx, (uint8_t *)tag, true)) {
         return pt_ossl_internal(err, "AEAD decryption");
     }
     if (EVP_CipherFinal_ex(a->cipher_ctx, buf + head_len + outl, &finl) != 1) {
