@@ -35,6 +35,10 @@ struct pt_hs12 {
     size_t pms_len;
     uint8_t share[PT_MAX_SHARE]; /* client: our public value for ClientKeyExchange */
     size_t share_len;
+    /* Both directions' keys and IVs (RFC 5246 6.3), derived for the first
+     * direction installed and wiped once the second is. */
+    uint8_t key_block[2 * PT_MAX_KEY + 2 * PT_AEAD_NONCE];
+    int key_block_uses;
 };
 
 /* --- version.c ---------------------------------------------------------- */

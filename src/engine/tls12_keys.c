@@ -95,22 +95,32 @@ petrel_status pt_tls12_master_secret(petrel_conn *conn)
     return PETREL_OK;
 }
 
+/* RFC 5246 6.3: key_block = PRF(master_secret, "key expansion",
+ * server_random + client_random), computed once for both directions. */
+static petrel_status key_block(petrel_conn *conn, size_t len)
+{
+    struct pt_hs *hs = conn->hs;
+    if (hs->t12.key_block_uses > 0) {
+        return PETREL_OK;
+    }
+    uint8_t seed[64];
+    memcpy(seed, hs->server_random, 32);
+    memcpy(seed + 32, conn->client_random, 32);
+    return pt_tls12_prf(conn->ctx->algs, conn->hash, hs->master_secret, PT_TLS12_MASTER,
+                        "key expansion", seed, sizeof(seed), hs->t12.key_block, len, &conn->err);
+}
+
 petrel_status pt_tls12_install_keys(petrel_conn *conn, bool write)
 {
     struct pt_hs *hs = conn->hs;
     pt_aead_alg aead = pt_suite_aead(conn->suite);
     size_t key_len = pt_aead_key_len(aead);
     size_t iv_len = aead == PT_CHACHA20_POLY1305 ? PT_AEAD_NONCE : PT_TLS12_GCM_SALT;
-    uint8_t seed[64];
-    uint8_t block[2 * PT_MAX_KEY + 2 * PT_AEAD_NONCE];
-    memcpy(seed, hs->server_random, 32);
-    memcpy(seed + 32, conn->client_random, 32);
     if (write) {
         PT_TRY(pt_flush_handshake(conn));
     }
-    petrel_status st = pt_tls12_prf(conn->ctx->algs, conn->hash, hs->master_secret, PT_TLS12_MASTER,
-                                    "key expansion", seed, sizeof(seed), block,
-                                    2 * key_len + 2 * iv_len, &conn->err);
+    petrel_status st = key_block(conn, 2 * key_len + 2 * iv_len);
+    const uint8_t *block = hs->t12.key_block;
     bool client_side = (conn->role == PETREL_CLIENT) == write;
     const uint8_t *key = block + (client_side ? 0 : key_len);
     const uint8_t *iv = block + 2 * key_len + (client_side ? 0 : iv_len);
@@ -118,7 +128,9 @@ petrel_status pt_tls12_install_keys(petrel_conn *conn, bool write)
     if (st == PETREL_OK) {
         st = pt_record_set_key(d, conn->ctx->algs, aead, key, iv, iv_len, false, write, &conn->err);
     }
-    pt_wipe(block, sizeof(block));
+    if (st != PETREL_OK || ++hs->t12.key_block_uses == 2) {
+        pt_wipe(hs->t12.key_block, sizeof(hs->t12.key_block));
+    }
     PT_TRY(st);
     /* TLS 1.2 has no KeyUpdate: the key serves the whole connection, and
      * the record layer still refuses to let the sequence number wrap. */
