@@ -81,6 +81,22 @@ petrel_status pt_fail_count(pt_error *err, petrel_status status, const char *bef
     return status;
 }
 
+petrel_status pt_fail_text(pt_error *err, petrel_status status, const char *text, size_t len)
+{
+    if (err == NULL) {
+        return status;
+    }
+    err->pub.status = status;
+    err->pub.alert = -1;
+    err->pub.verify_code = 0;
+    err->pub.sys_errno = 0;
+    size_t at = 0;
+    put_text(err, &at, text, len);
+    err->text[at] = '\0';
+    err->pub.message = err->text;
+    return status;
+}
+
 void pt_error_copy(pt_error *dst, const pt_error *src)
 {
     if (dst == src) {

@@ -49,6 +49,9 @@ petrel_status pt_vfail(pt_error *err, petrel_status status, int alert, const cha
  * without printf. */
 petrel_status pt_fail_count(pt_error *err, petrel_status status, const char *before, size_t n,
                             const char *after);
+/* As pt_fail with a sentence of len bytes taken as it is (see PT_FAIL_TEXT). */
+petrel_status pt_fail_text(pt_error *err, petrel_status status, const char *text, size_t len);
+#define PT_FAIL_TEXT(err, status, literal) pt_fail_text(err, status, literal, sizeof(literal) - 1)
 /* A protocol fault: we will send alert. */
 #define pt_fault(err, alert, ...) pt_fail((err), PETREL_ERR_PROTOCOL, (alert), __VA_ARGS__)
 /* Copies one error record into another. */

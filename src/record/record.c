@@ -192,8 +192,7 @@ static petrel_status read_header(const pt_record_layer *rl, const uint8_t *in, s
 {
     pt_span s = pt_span_of(in, in_len);
     if (!pt_get_u8(&s, &h->type) || !pt_get_u16(&s, &h->version) || !pt_get_u16(&s, &h->length)) {
-        return pt_fail_count(err, PETREL_ERR_WANT_READ, "record header incomplete (", in_len,
-                             " bytes present)");
+        return PT_FAIL_TEXT(err, PETREL_ERR_WANT_READ, "record header incomplete");
     }
     /* RFC 8446 5: an unknown record type is unexpected_message. */
     if (!known_type(h->type)) {
@@ -210,8 +209,7 @@ static petrel_status read_header(const pt_record_layer *rl, const uint8_t *in, s
         return overflow(err, h->length, wire_limit(rl));
     }
     if (s.len < h->length) {
-        return pt_fail_count(err, PETREL_ERR_WANT_READ, "record incomplete (", s.len,
-                             " bytes of its body present)");
+        return PT_FAIL_TEXT(err, PETREL_ERR_WANT_READ, "record body incomplete");
     }
     return PETREL_OK;
 }

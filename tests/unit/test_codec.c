@@ -390,6 +390,11 @@ static void test_fail_count_sentence(void **state)
     pt_fail_count(&err, PETREL_ERR_WANT_READ, longer, 42, " tail");
     assert_int_equal(strlen(err.pub.message), PT_ERROR_MESSAGE_MAX - 1);
     assert_int_equal(pt_fail_count(NULL, PETREL_ERR_WANT_READ, "a", 1, "b"), PETREL_ERR_WANT_READ);
+    assert_int_equal(PT_FAIL_TEXT(&err, PETREL_ERR_EOF, "fixed sentence"), PETREL_ERR_EOF);
+    assert_string_equal(err.pub.message, "fixed sentence");
+    assert_int_equal(err.pub.status, PETREL_ERR_EOF);
+    pt_fail_text(&err, PETREL_ERR_WANT_READ, longer, strlen(longer));
+    assert_int_equal(strlen(err.pub.message), PT_ERROR_MESSAGE_MAX - 1);
 }
 
 int main(void)
