@@ -322,6 +322,13 @@ PETREL_API void petrel_conn_feed_eof(petrel_conn *conn);
 PETREL_API size_t petrel_conn_output_pending(const petrel_conn *conn);
 /* Copies up to cap bytes of output into buf, removing them; returns the count. */
 PETREL_API size_t petrel_conn_take_output(petrel_conn *conn, void *buf, size_t cap);
+/* The output without copying it: *len bytes at the returned address (NULL
+ * and 0 when there is none), valid until the next call on conn other than
+ * petrel_conn_output_pending. Send them, then remove what was sent with
+ * petrel_conn_output_consume. */
+PETREL_API const uint8_t *petrel_conn_output_peek(const petrel_conn *conn, size_t *len);
+/* Removes the first n bytes of output (at most what is pending). */
+PETREL_API void petrel_conn_output_consume(petrel_conn *conn, size_t n);
 
 /* --- Socket use: the connection reads and writes a file descriptor. --- */
 

@@ -194,6 +194,23 @@ size_t petrel_conn_take_output(petrel_conn *conn, void *buf, size_t cap)
     return n;
 }
 
+const uint8_t *petrel_conn_output_peek(const petrel_conn *conn, size_t *len)
+{
+    if (len == NULL) {
+        return NULL;
+    }
+    *len = conn != NULL ? conn->out.len : 0;
+    return *len > 0 ? conn->out.data : NULL;
+}
+
+void petrel_conn_output_consume(petrel_conn *conn, size_t n)
+{
+    if (conn == NULL) {
+        return;
+    }
+    pt_buf_consume(&conn->out, n < conn->out.len ? n : conn->out.len);
+}
+
 petrel_status petrel_conn_set_fd(petrel_conn *conn, int fd)
 {
     if (conn == NULL) {

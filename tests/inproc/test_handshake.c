@@ -369,7 +369,64 @@ static void test_take_output_when_empty(void **state)
     uint8_t b[64];
     assert_int_equal(petrel_conn_output_pending(s), 0);
     assert_int_equal(petrel_conn_take_output(s, b, sizeof(b)), 0);
+    size_t len = 1;
+    assert_null(petrel_conn_output_peek(s, &len));
+    assert_int_equal(len, 0);
+    petrel_conn_output_consume(s, 10); /* nothing to remove: no effect */
+    assert_int_equal(petrel_conn_output_pending(s), 0);
     petrel_conn_free(s);
+    petrel_ctx_free(sctx);
+}
+
+/* Moves from's output to to by peeking at it in place and consuming what
+ * was fed, at most piece bytes at a time. */
+static size_t move_in_place(petrel_conn *from, petrel_conn *to, size_t piece)
+{
+    size_t moved = 0;
+    for (;;) {
+        size_t len = 0;
+        const uint8_t *out = petrel_conn_output_peek(from, &len);
+        if (len == 0) {
+            return moved;
+        }
+        assert_non_null(out);
+        assert_int_equal(len, petrel_conn_output_pending(from));
+        size_t n = len < piece ? len : piece;
+        size_t used = 0;
+        assert_int_equal(petrel_conn_feed(to, out, n, &used), PETREL_OK);
+        assert_int_equal(used, n);
+        petrel_conn_output_consume(from, used);
+        assert_int_equal(petrel_conn_output_pending(from), len - used);
+        moved += used;
+    }
+}
+
+/* A handshake and data in both directions with output taken in place. */
+static void test_output_peek_and_consume(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    petrel_status cs = PETREL_ERR_WANT_READ;
+    petrel_status ss = PETREL_ERR_WANT_READ;
+    for (int i = 0; i < 20 && (cs != PETREL_OK || ss != PETREL_OK); i++) {
+        cs = petrel_conn_do_handshake(p.c);
+        move_in_place(p.c, p.s, 7);
+        ss = petrel_conn_do_handshake(p.s);
+        move_in_place(p.s, p.c, 1000);
+    }
+    assert_int_equal(cs, PETREL_OK);
+    assert_int_equal(ss, PETREL_OK);
+    static const char msg[] = "bytes sent from the engine's own buffer";
+    size_t n = 0;
+    assert_int_equal(petrel_conn_write(p.c, msg, sizeof(msg), &n), PETREL_OK);
+    assert_true(move_in_place(p.c, p.s, 5) > sizeof(msg));
+    char got[sizeof(msg)];
+    assert_int_equal(petrel_conn_read(p.s, got, sizeof(got), &n), PETREL_OK);
+    assert_int_equal(n, sizeof(msg));
+    assert_memory_equal(got, msg, sizeof(msg));
+    pair_free(&p);
+    petrel_ctx_free(cctx);
     petrel_ctx_free(sctx);
 }
 
@@ -388,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_record_size_limit),
         cmocka_unit_test(test_plain_alert_from_client),
         cmocka_unit_test(test_take_output_when_empty),
+        cmocka_unit_test(test_output_peek_and_consume),
         cmocka_unit_test(test_reads_of_every_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
