@@ -293,6 +293,20 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_limits(petrel_ctx *ctx,
                                                                const petrel_limits *limits);
 PETREL_API void petrel_ctx_limits(const petrel_ctx *ctx, petrel_limits *out);
 
+/* TLS 1.3 session tickets (RFC 8446 4.6.1), as Python's
+ * SSLContext.num_tickets: how many NewSessionTickets a server sends after
+ * each TLS 1.3 handshake (default 2, at most 16; 0 sends none). A client
+ * context refuses the setting (MISUSE). Tickets are sealed with a key the
+ * context draws at creation, so only the context that issued a ticket can
+ * resume it. */
+PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_num_tickets(petrel_ctx *ctx, size_t count);
+PETREL_API size_t petrel_ctx_num_tickets(const petrel_ctx *ctx);
+/* Server: the lifetime announced in its tickets and enforced when they
+ * come back, 1 to 604800 seconds (7 days); default 7200. */
+PETREL_API PETREL_MUST_USE petrel_status petrel_ctx_set_session_timeout(petrel_ctx *ctx,
+                                                                        uint32_t seconds);
+PETREL_API uint32_t petrel_ctx_session_timeout(const petrel_ctx *ctx);
+
 /* ------------------------------------------------------------------------ */
 /* Connection                                                               */
 
@@ -401,6 +415,39 @@ PETREL_API const char *petrel_conn_server_hostname(const petrel_conn *conn);
 /* Number of NewSessionTickets received and kept. */
 PETREL_API size_t petrel_conn_session_tickets(const petrel_conn *conn);
 
+/* --- Session resumption (TLS 1.3 PSK with (EC)DHE, RFC 8446 2.2), shaped
+ * like Python's SSLSocket.session and session_reused. No 0-RTT data. --- */
+
+typedef struct petrel_session petrel_session;
+
+/* Client: the session of the newest ticket the server sent, for
+ * petrel_conn_set_session() on a later connection made from the same
+ * context. Tickets arrive after the handshake and are taken in by reads
+ * and petrel_conn_process(). Returns a new reference (free it with
+ * petrel_session_free), or NULL when no ticket has arrived, on a server, or
+ * when memory runs out. The session keeps the server's certificate chain
+ * and verification result, the server name and the ticket's lifetime. */
+PETREL_API petrel_session *petrel_conn_get_session(petrel_conn *conn);
+/* Client, before the handshake: offers the session. The connection takes
+ * its own reference; NULL clears. MISUSE on a server connection, after the
+ * handshake has started, or for a session of another context. The session
+ * is offered only when the connection's server_hostname equals the one it
+ * was made for and its lifetime has not passed; otherwise (and when the
+ * server declines it) a full handshake takes place. */
+PETREL_API PETREL_MUST_USE petrel_status petrel_conn_set_session(petrel_conn *conn,
+                                                                 petrel_session *session);
+/* True once a handshake resumed a session (both roles). A resumed client
+ * reports the peer chain, verified chain and verify result of the session;
+ * a resumed server, the client chain the ticket recorded, if any. */
+PETREL_API bool petrel_conn_session_reused(const petrel_conn *conn);
+PETREL_API void petrel_session_up_ref(petrel_session *session);
+/* Drops one reference; the session's secrets are wiped with the last. */
+PETREL_API void petrel_session_free(petrel_session *session);
+/* When the ticket arrived (seconds since the epoch) and its lifetime in
+ * seconds, as Python's SSLSession.time and ticket_lifetime_hint. */
+PETREL_API int64_t petrel_session_time(const petrel_session *session);
+PETREL_API uint32_t petrel_session_lifetime(const petrel_session *session);
+
 /* The peer certificate. */
 typedef struct petrel_cert_info {
     const uint8_t *der;
@@ -437,7 +484,8 @@ PETREL_API void petrel_conn_set_trace_callback(petrel_conn *conn, petrel_trace_c
 
 /* Deterministic randomness for fuzzing and reproducible tests only: replaces
  * the random source of every connection in the process with a fixed stream
- * derived from seed. Never use in production. */
+ * derived from seed, seals session tickets with a fixed key and freezes
+ * the clock tickets are timed by. Never use in production. */
 PETREL_API void petrel_insecure_set_deterministic_random(uint64_t seed);
 
 #ifdef __cplusplus

@@ -102,6 +102,8 @@ void petrel_conn_free(petrel_conn *conn)
         return;
     }
     pt_engine_free(conn);
+    petrel_session_free(conn->session);
+    petrel_session_free(conn->latest);
     release_buffers(conn);
     pt_free(conn->hostname);
     petrel_ctx *ctx = conn->ctx;

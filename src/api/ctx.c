@@ -62,6 +62,8 @@ static void set_defaults(petrel_ctx *ctx, petrel_role role)
     ctx->verify_flags = PETREL_VERIFY_X509_TRUSTED_FIRST;
     ctx->security_level = 2;
     ctx->limits = default_limits;
+    ctx->num_tickets = client ? 0 : 2;
+    ctx->session_timeout = 7200;
     pt_ctx_default_lists(ctx);
 }
 
@@ -80,7 +82,9 @@ petrel_ctx *petrel_ctx_new(petrel_role role)
     set_defaults(ctx, role);
     ctx->algs = pt_algs_new(&ctx->err);
     ctx->store = ctx->algs != NULL ? pt_store_new(&ctx->err) : NULL;
-    if (ctx->store == NULL) {
+    if (ctx->store == NULL ||
+        pt_random(ctx->ticket_key_name, sizeof(ctx->ticket_key_name), &ctx->err) != PETREL_OK ||
+        pt_random(ctx->ticket_key, sizeof(ctx->ticket_key), &ctx->err) != PETREL_OK) {
         petrel_ctx_free(ctx);
         return NULL;
     }
@@ -349,4 +353,44 @@ void petrel_ctx_limits(const petrel_ctx *ctx, petrel_limits *out)
         return;
     }
     *out = ctx != NULL ? ctx->limits : default_limits;
+}
+
+/* ---- session tickets ------------------------------------------------------ */
+
+petrel_status petrel_ctx_set_num_tickets(petrel_ctx *ctx, size_t count)
+{
+    PT_TRY(pt_ctx_begin_change(ctx));
+    if (ctx->role != PETREL_SERVER) {
+        return pt_fail(&ctx->err, PETREL_ERR_MISUSE, -1,
+                       "num_tickets is a server setting; a client keeps the tickets it gets");
+    }
+    if (count > PT_MAX_NUM_TICKETS) {
+        return pt_fail(&ctx->err, PETREL_ERR_MISUSE, -1,
+                       "num_tickets %zu is above the maximum of %d", count, PT_MAX_NUM_TICKETS);
+    }
+    ctx->num_tickets = count;
+    return PETREL_OK;
+}
+
+size_t petrel_ctx_num_tickets(const petrel_ctx *ctx)
+{
+    return ctx != NULL ? ctx->num_tickets : 0;
+}
+
+petrel_status petrel_ctx_set_session_timeout(petrel_ctx *ctx, uint32_t seconds)
+{
+    PT_TRY(pt_ctx_begin_change(ctx));
+    if (seconds == 0 || seconds > PT_MAX_TICKET_LIFETIME) {
+        return pt_fail(&ctx->err, PETREL_ERR_MISUSE, -1,
+                       "session timeout of %u s is out of range: it must be between 1 and "
+                       "%u seconds (7 days, RFC 8446 4.6.1)",
+                       seconds, PT_MAX_TICKET_LIFETIME);
+    }
+    ctx->session_timeout = seconds;
+    return PETREL_OK;
+}
+
+uint32_t petrel_ctx_session_timeout(const petrel_ctx *ctx)
+{
+    return ctx != NULL ? ctx->session_timeout : 0;
 }

@@ -15,6 +15,11 @@
 #define PT_MAX_SUITES 16
 #define PT_MAX_GROUPS 8
 #define PT_MAX_ALPN_WIRE 1024
+#define PT_TICKET_KEY_NAME 16
+#define PT_TICKET_KEY 32
+/* RFC 8446 4.6.1: a ticket lives seven days at most. */
+#define PT_MAX_TICKET_LIFETIME 604800u
+#define PT_MAX_NUM_TICKETS 16
 
 struct petrel_ctx {
     atomic_int refs;
@@ -52,6 +57,15 @@ struct petrel_ctx {
 
     petrel_limits limits;
     pt_error err;
+
+    /* Session tickets (server): how many to send after each TLS 1.3
+     * handshake, their lifetime, and the key that seals them. The key is
+     * random per context and wiped with it; its name opens every ticket so
+     * that foreign tickets are told apart before any decryption. */
+    size_t num_tickets;
+    uint32_t session_timeout;
+    uint8_t ticket_key_name[PT_TICKET_KEY_NAME];
+    uint8_t ticket_key[PT_TICKET_KEY];
 };
 
 /* The configured bounds with the sentinels resolved to TLS 1.2 / 1.3. */

@@ -84,6 +84,8 @@ size_t pt_hash_len(pt_hash_alg alg);
 petrel_status pt_random(void *buf, size_t len, pt_error *err) PT_MUST_USE;
 /* Used by petrel_insecure_set_deterministic_random. */
 void pt_random_set_deterministic(bool on, uint64_t seed);
+/* True while that deterministic stream is on. */
+bool pt_random_is_deterministic(void);
 
 /* --- Hashes, HMAC, HKDF -------------------------------------------------- */
 
@@ -226,6 +228,15 @@ petrel_status pt_peer_chain_parse(const uint8_t *const *ders, const size_t *lens
 void pt_peer_chain_free(pt_peer_chain *chain);
 size_t pt_peer_chain_len(const pt_peer_chain *chain);
 size_t pt_peer_chain_verified_len(const pt_peer_chain *chain);
+/* Certificate i as received (NULL past the end). */
+const uint8_t *pt_peer_chain_der(const pt_peer_chain *chain, size_t i, size_t *len);
+/* Restores the verified length a chain had when it was checked, for a
+ * chain rebuilt from a session. */
+void pt_peer_chain_set_verified_len(pt_peer_chain *chain, size_t verified_len);
+/* An independent copy (same certificates and verified length); a NULL src
+ * gives *out = NULL. */
+petrel_status pt_peer_chain_dup(const pt_peer_chain *src, pt_peer_chain **out,
+                                pt_error *err) PT_MUST_USE;
 
 typedef struct pt_verify_params {
     bool peer_is_server;     /* purpose: TLS server or TLS client */

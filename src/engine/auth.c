@@ -316,6 +316,7 @@ static petrel_status finish_handshake(petrel_conn *conn)
     }
     conn->peer = hs->chain;
     hs->chain = NULL;
+    conn->resumed = hs->resumed;
     conn->handshake_done = true;
     pt_set_state(conn, PT_ST_CONNECTED);
     pt_trace(conn, "handshake complete");
@@ -354,7 +355,8 @@ petrel_status pt_finished_recv(petrel_conn *conn, pt_span body, const uint8_t *r
     PT_TRY(check_finished(conn, body, hs->client_hs_secret, NULL));
     PT_TRY(pt_tr_add(&hs->tr, raw, raw_len, &conn->err));
     PT_TRY(pt_ks_install(conn, conn->client_app_secret, false));
-    return finish_handshake(conn);
+    PT_TRY(finish_handshake(conn));
+    return pt_tickets_send(conn);
 }
 
 /* --- CertificateRequest (client side) ----------------------------------- */

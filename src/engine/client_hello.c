@@ -15,6 +15,9 @@
 
 #include "engine/internal.h"
 
+/* Room for a ticket of the largest size in the pre_shared_key extension. */
+#define PT_CLIENT_HELLO_MAX (128 * 1024)
+
 /* OpenSSL's security levels as bits of security. */
 static int level_bits(int level)
 {
@@ -183,7 +186,7 @@ petrel_status pt_client_hello_send(petrel_conn *conn)
         }
     }
     pt_buf msg;
-    pt_buf_init(&msg, 65536, false);
+    pt_buf_init(&msg, PT_CLIENT_HELLO_MAX, false);
     pt_builder b;
     pt_msg_begin(&b, &msg, PT_HS_CLIENT_HELLO);
     pt_put_u16(&b, 0x0303);
@@ -207,9 +210,15 @@ petrel_status pt_client_hello_send(petrel_conn *conn)
     pt_put_sigalgs_ext(conn, &b);
     put_small_exts(conn, &b);
     petrel_status st = pt_offers_tls13(conn) ? put_key_share(conn, &b) : PETREL_OK;
+    if (st == PETREL_OK) {
+        st = pt_psk_put_offer(conn, &b); /* last (RFC 8446 4.2.11) */
+    }
     pt_close(&b);
     if (st == PETREL_OK) {
         st = pt_msg_end(conn, &b);
+    }
+    if (st == PETREL_OK) {
+        st = pt_psk_fill_binder(conn, &msg);
     }
     if (st == PETREL_OK) {
         st = pt_send_handshake(conn, msg.data, msg.len, NULL);
@@ -571,6 +580,7 @@ petrel_status pt_client_hello_recv(petrel_conn *conn, pt_span body, const uint8_
     PT_TRY(ch_server_name(conn, &ch.x));
     PT_TRY(ch_alpn(conn, &ch.x));
     PT_TRY(ch_pha(conn, &ch.x));
+    PT_TRY(pt_psk_server_check(conn, &ch.x));
     PT_TRY(pt_record_size_limit_recv(conn, &ch.x));
     if (pt_has_ext(&ch.x, PT_X_EARLY_DATA) && conn->state == PT_ST_S_WAIT_CH_AFTER_HRR) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
@@ -582,6 +592,10 @@ petrel_status pt_client_hello_recv(petrel_conn *conn, pt_span body, const uint8_
     hs->session_id_len = ch.session_id.len;
     memcpy(hs->session_id, ch.session_id.p, ch.session_id.len);
     PT_TRY(pt_tr_start_hash(&hs->tr, conn->ctx->algs, conn->hash, &conn->err));
+    if (!need_hrr) {
+        /* The binder covers the transcript before this ClientHello. */
+        PT_TRY(pt_psk_server_select(conn, &ch.x, raw, raw_len));
+    }
     PT_TRY(pt_tr_add(&hs->tr, raw, raw_len, &conn->err));
     pt_trace(conn, "client offers TLSv1.3; chose %s, %s", pt_suite_name(conn->suite),
              pt_group_name(conn->group));

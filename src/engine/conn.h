@@ -24,6 +24,7 @@ typedef struct pt_ticket {
     uint32_t lifetime;
     uint32_t age_add;
     uint16_t suite;
+    uint64_t received_ms; /* when it arrived, on the session clock */
 } pt_ticket;
 struct pt_pha; /* post-handshake authentication round, engine-private */
 
@@ -66,6 +67,11 @@ struct petrel_conn {
     char *alpn;
     size_t tickets;                 /* received and kept so far */
     pt_ticket kept[PT_MAX_TICKETS]; /* the newest, oldest overwritten */
+    petrel_session *session;        /* client: the session to offer */
+    petrel_session *latest;         /* client: made from the newest ticket */
+    size_t latest_tickets;          /* conn->tickets when `latest` was made */
+    bool resumed;                   /* the handshake resumed a session */
+    uint64_t tickets_sent;          /* server: names each ticket's nonce */
 
     /* peer */
     pt_peer_chain *peer;

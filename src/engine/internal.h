@@ -10,6 +10,7 @@
 #define PT_ENGINE_INTERNAL_H
 
 #include "engine/engine.h"
+#include "engine/session.h"
 #include "engine/tls12.h"
 
 /* Handshake message types (RFC 8446 4). */
@@ -192,6 +193,13 @@ struct pt_hs {
     pt_peer_chain *chain; /* peer's chain until CertificateVerify */
     pt_buf cr_exts;       /* client: the CertificateRequest's extensions */
     struct pt_hs12 t12;   /* TLS 1.2 only */
+    /* Resumption: the client offers one PSK (conn->session); the server
+     * picks one of the client's identities. Once chosen, psk is the input
+     * of the early secret (RFC 8446 7.1). */
+    bool psk_offered;
+    bool resumed;
+    uint16_t psk_index;
+    uint8_t psk[PT_MAX_HASH];
 };
 
 /* A server's post-handshake certificate request in flight. */
@@ -307,6 +315,56 @@ petrel_status pt_pha_request_recv(petrel_conn *conn, pt_span body, const uint8_t
                                   size_t raw_len) PT_MUST_USE;
 void pt_pha_free(petrel_conn *conn);
 void pt_ticket_clear(pt_ticket *t);
+
+/* --- psk.c: resumption in the handshake --- */
+
+/* binder = HMAC(finished key of Derive-Secret(Early Secret, "res binder",
+ * ""), hash) where hash covers the transcript through the truncated
+ * ClientHello (RFC 8446 4.2.11.2). */
+petrel_status pt_psk_binder(const pt_algs *algs, pt_hash_alg alg, const uint8_t *psk,
+                            const uint8_t *hash, uint8_t out[PT_MAX_HASH],
+                            pt_error *err) PT_MUST_USE;
+/* Client: appends pre_shared_key (with a zero binder) when a session is to
+ * be offered; it must be the last extension. */
+petrel_status pt_psk_put_offer(petrel_conn *conn, pt_builder *b) PT_MUST_USE;
+/* Client: writes the binder into the built ClientHello `msg`. */
+petrel_status pt_psk_fill_binder(petrel_conn *conn, pt_buf *msg) PT_MUST_USE;
+/* Client: takes the server's answer in ServerHello. */
+petrel_status pt_psk_client_accept(petrel_conn *conn, const pt_exts *x) PT_MUST_USE;
+/* Server: the checks every TLS 1.3 ClientHello gets (RFC 8446 4.2.9). */
+petrel_status pt_psk_server_check(petrel_conn *conn, const pt_exts *x) PT_MUST_USE;
+/* Server: picks a ticket the client offers and validates its binder
+ * (the transcript hash has started, the ClientHello is not in it yet). */
+petrel_status pt_psk_server_select(petrel_conn *conn, const pt_exts *x, const uint8_t *raw,
+                                   size_t raw_len) PT_MUST_USE;
+/* Hash of the transcript so far followed by extra bytes, with alg. */
+petrel_status pt_tr_hash_with(const pt_transcript *tr, const pt_algs *algs, pt_hash_alg alg,
+                              const uint8_t *extra, size_t extra_len, uint8_t out[PT_MAX_HASH],
+                              pt_error *err) PT_MUST_USE;
+
+/* --- ticket.c: the server's tickets --- */
+
+/* What a server ticket holds, as opened. Spans point into the opened
+ * plaintext; chain is owned by the caller once returned. */
+typedef struct pt_ticket_state {
+    uint16_t suite;
+    uint8_t psk[PT_MAX_HASH];
+    size_t psk_len;
+    uint32_t age_add;
+    uint64_t issued_ms;
+    uint32_t lifetime;
+    pt_span alpn;
+    pt_span sni;
+    bool client_auth;
+    long verify_result;
+    pt_peer_chain *chain;
+} pt_ticket_state;
+
+/* Sends the context's num_tickets NewSessionTickets (server, TLS 1.3). */
+petrel_status pt_tickets_send(petrel_conn *conn) PT_MUST_USE;
+/* Opens a ticket sealed by this context. False (and nothing to free) when
+ * it is foreign, altered or malformed; plain receives the plaintext. */
+bool pt_ticket_open(petrel_conn *conn, pt_span ticket, pt_buf *plain, pt_ticket_state *out);
 
 /* dispatch.c */
 petrel_status pt_dispatch(petrel_conn *conn, uint8_t type, pt_span body, const uint8_t *raw,

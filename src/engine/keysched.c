@@ -1,7 +1,7 @@
 /*
  * keysched.c - the TLS 1.3 key schedule (RFC 8446 7.1) and key log.
  *
- *   0 -> HKDF-Extract = Early Secret -> Derive-Secret(., "derived", "")
+ *   PSK or 0 -> HKDF-Extract = Early Secret -> Derive-Secret(., "derived", "")
  *   (EC)DHE -> HKDF-Extract = Handshake Secret -> {c,s} hs traffic
  *   0 -> HKDF-Extract = Master Secret -> {c,s} ap traffic, res master
  */
@@ -115,8 +115,9 @@ petrel_status pt_ks_handshake(petrel_conn *conn, const uint8_t *ecdhe, size_t ec
     uint8_t hash[PT_MAX_HASH];
     static const uint8_t no_psk[PT_MAX_HASH] = {0};
     size_t n = pt_hash_len(conn->hash);
-    /* Without a PSK the input is HashLen zero bytes (RFC 8446 7.1). */
-    petrel_status st = pt_hkdf_extract(algs, conn->hash, NULL, 0, no_psk, n, early, &conn->err);
+    /* The resumption PSK, or without one HashLen zero bytes (RFC 8446 7.1). */
+    const uint8_t *psk = hs->resumed ? hs->psk : no_psk;
+    petrel_status st = pt_hkdf_extract(algs, conn->hash, NULL, 0, psk, n, early, &conn->err);
     if (st == PETREL_OK) {
         st = derive_empty(conn, early, salt);
     }

@@ -52,6 +52,7 @@ petrel_status pt_ticket_recv(petrel_conn *conn, pt_span body, const uint8_t *raw
     t->lifetime = lifetime > 604800 ? 604800 : lifetime; /* at most 7 days */
     t->age_add = age_add;
     t->suite = conn->suite;
+    t->received_ms = pt_now_ms();
     conn->tickets++;
     return pt_hkdf_expand_label(conn->ctx->algs, conn->hash, conn->resumption_secret, "resumption",
                                 nonce.p, nonce.len, t->psk, pt_hash_len(conn->hash), &conn->err);

@@ -105,6 +105,11 @@ static petrel_status send_server_hello(petrel_conn *conn, const uint8_t *share, 
     pt_put_bytes(&b, share, share_len);
     pt_close(&b);
     pt_close(&b);
+    if (hs->resumed) {
+        pt_put_u16(&b, PT_EXT_PRE_SHARED_KEY);
+        pt_put_u16(&b, 2);
+        pt_put_u16(&b, hs->psk_index);
+    }
     pt_close(&b);
     return send_built(conn, &b, &msg);
 }
@@ -168,11 +173,17 @@ petrel_status pt_server_flight_send(petrel_conn *conn, const uint8_t *share, siz
     PT_TRY(pt_ks_install(conn, hs->client_hs_secret, false));
     conn->rl.plain_alerts = true;
     PT_TRY(send_encrypted_extensions(conn));
-    if (wants_handshake_client_auth(conn)) {
-        PT_TRY(send_cert_request(conn));
+    if (hs->resumed) {
+        /* RFC 8446 4.3.2, 4.4.2: a PSK handshake has no CertificateRequest,
+         * Certificate or CertificateVerify. */
+        conn->sigalg = 0;
+    } else {
+        if (wants_handshake_client_auth(conn)) {
+            PT_TRY(send_cert_request(conn));
+        }
+        PT_TRY(pt_certificate_send(conn, NULL, 0, true, NULL));
+        PT_TRY(pt_cert_verify_send(conn, conn->sigalg, NULL));
     }
-    PT_TRY(pt_certificate_send(conn, NULL, 0, true, NULL));
-    PT_TRY(pt_cert_verify_send(conn, conn->sigalg, NULL));
     PT_TRY(pt_finished_send(conn, hs->server_hs_secret, NULL));
     PT_TRY(pt_ks_application(conn));
     PT_TRY(pt_ks_install(conn, conn->server_app_secret, true));
@@ -364,6 +375,7 @@ petrel_status pt_server_hello_recv(petrel_conn *conn, pt_span body, const uint8_
     }
     PT_TRY(sh_suite(conn, sh.suite));
     PT_TRY(pt_tr_add(&hs->tr, raw, raw_len, &conn->err));
+    PT_TRY(pt_psk_client_accept(conn, &sh.x));
     PT_TRY(sh_key_share(conn, &sh));
     pt_trace(conn, "server chose TLSv1.3, %s, %s", pt_suite_name(conn->suite),
              pt_group_name(conn->group));
@@ -428,6 +440,7 @@ petrel_status pt_ee_recv(petrel_conn *conn, pt_span body, const uint8_t *raw, si
     PT_TRY(ee_alpn(conn, &x));
     PT_TRY(pt_record_size_limit_recv(conn, &x));
     PT_TRY(pt_tr_add(&conn->hs->tr, raw, raw_len, &conn->err));
-    pt_set_state(conn, PT_ST_C_WAIT_CERT_CR);
+    /* A resumed handshake authenticates with the PSK: Finished is next. */
+    pt_set_state(conn, conn->hs->resumed ? PT_ST_C_WAIT_FINISHED : PT_ST_C_WAIT_CERT_CR);
     return PETREL_OK;
 }

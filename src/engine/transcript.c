@@ -92,3 +92,31 @@ petrel_status pt_tr_hash(const pt_transcript *tr, uint8_t out[PT_MAX_HASH], pt_e
     }
     return pt_hash_peek(&tr->hash, out, err);
 }
+
+petrel_status pt_tr_hash_with(const pt_transcript *tr, const pt_algs *algs, pt_hash_alg alg,
+                              const uint8_t *extra, size_t extra_len, uint8_t out[PT_MAX_HASH],
+                              pt_error *err)
+{
+    pt_hash h = {0};
+    petrel_status st;
+    if (tr->hashing) {
+        if (tr->hash.alg != alg) {
+            return pt_fail(err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
+                           "transcript hash differs from the one asked for");
+        }
+        st = pt_hash_copy(&h, &tr->hash, err);
+    } else {
+        st = pt_hash_init(&h, algs, alg, err);
+        if (st == PETREL_OK) {
+            st = pt_hash_update(&h, tr->raw.data, tr->raw.len, err);
+        }
+    }
+    if (st == PETREL_OK) {
+        st = pt_hash_update(&h, extra, extra_len, err);
+    }
+    if (st == PETREL_OK) {
+        st = pt_hash_peek(&h, out, err);
+    }
+    pt_hash_free(&h);
+    return st;
+}
