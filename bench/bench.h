@@ -104,6 +104,7 @@ typedef struct bench_case {
     bool require_ems;        /* Petrel only, TLS 1.2: refuse a handshake without the extended
                               * master secret, so that the sanity pass can show it was used
                               * (OpenSSL reports it with SSL_get_extms_support instead) */
+    int tickets;             /* TLS 1.3 session tickets the server sends after each handshake */
 } bench_case;
 
 /* A library under test. Environments hold the two contexts; pairs hold a
@@ -122,6 +123,14 @@ typedef struct bench_impl {
     void (*pair_free)(void *pair);
     /* One line about what was negotiated, for the report. */
     void (*describe)(void *pair, char *out, size_t cap);
+    /* Resumption: after a handshake the client reads until the server's
+     * ticket has arrived; returns its session, NULL on failure. */
+    void *(*session_take)(void *pair);
+    /* Offers a session on a new pair's client, before its handshake. */
+    int (*session_offer)(void *pair, void *session);
+    /* Whether both ends say the handshake resumed a session. */
+    bool (*resumed)(void *pair);
+    void (*session_free)(void *session);
 } bench_impl;
 
 extern const bench_impl bench_petrel;

@@ -35,6 +35,14 @@ bench_case bench_case_make(const bench_params *bp, int version, const char *serv
 int bench_sanity(const bench_params *bp);
 int bench_handshakes(const bench_params *bp, const bench_floor *floor);
 int bench_pha(const bench_params *bp, const bench_floor *floor);
+int bench_resumption(const bench_params *bp, const bench_floor *floor);
+
+/* Resumption pieces shared with the callgrind mode (run_resume.c): the case
+ * (server sends one ticket), a session from one full handshake, and one
+ * resumed connection (check: fail unless both ends resumed). */
+bench_case bench_resume_case(const bench_params *bp, const char *leaf);
+void *bench_session_from_full(const bench_impl *im, void *env);
+int bench_resumed_one(const bench_impl *im, void *env, void *session, bool check);
 int bench_bulk(const bench_params *bp);
 int bench_memory(const bench_params *bp);
 int bench_threads(const bench_params *bp);

@@ -17,7 +17,7 @@ set -euo pipefail
 
 build=${1:?usage: callgrind.sh BUILD_DIR [N] [KINDS]}
 n=${2:-50}
-kinds=${3:-"ecdsa rsa ecdsa-mutual rsa-mutual pha bulk-1m bulk-1k
+kinds=${3:-"ecdsa rsa ecdsa-mutual rsa-mutual resume resume-rsa pha bulk-1m bulk-1k
     ecdsa12 rsa12 ecdsa12-mutual rsa12-mutual bulk12-1m bulk12-1k"}
 bin=$build/bench/petrel-bench
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

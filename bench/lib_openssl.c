@@ -112,7 +112,7 @@ static bool server_setup(SSL_CTX *ctx, const bench_case *bc)
     if (!common_setup(ctx, bc) || !load_chain(ctx, bc->pki_dir, bc->server_leaf)) {
         return false;
     }
-    if (SSL_CTX_set_num_tickets(ctx, 0) != 1) {
+    if (SSL_CTX_set_num_tickets(ctx, (size_t)bc->tickets) != 1) {
         return ossl_fail("num_tickets");
     }
     int mode = SSL_VERIFY_NONE;
@@ -158,6 +158,12 @@ static void os_pair_free(void *pp)
     os_pair *p = pp;
     if (p == NULL) {
         return;
+    }
+    /* Freed without close_notify, libssl would mark the client's session
+     * as not resumable (ssl_clear_bad_session), and with it the session
+     * that later connections offer; Petrel keeps a session usable. */
+    if (p->c != NULL) {
+        SSL_set_shutdown(p->c, SSL_SENT_SHUTDOWN);
     }
     ON_SIDE(SIDE_CLIENT, SSL_free(p->c));
     ON_SIDE(SIDE_SERVER, SSL_free(p->s));
@@ -381,6 +387,46 @@ static void os_describe(void *pp, char *out, size_t cap)
              chain != NULL ? sk_X509_num(chain) : 0, SSL_get_verify_result(p->c), client, ems);
 }
 
+static void *os_session_take(void *pp)
+{
+    os_pair *p = pp;
+    for (int i = 0; i < 4; i++) {
+        size_t n = 0;
+        int r;
+        ON_SIDE(SIDE_CLIENT, r = SSL_read_ex(p->c, p->rbuf, READ_CAP, &n));
+        if (r != 1 && step(p->c, r, "reading the ticket") < 0) {
+            return NULL;
+        }
+        SSL_SESSION *sess;
+        ON_SIDE(SIDE_CLIENT, sess = SSL_get1_session(p->c));
+            if (sess != NULL && SSL_SESSION_is_resumable(sess)) {
+            return sess;
+        }
+        SSL_SESSION_free(sess);
+    }
+    fprintf(stderr, "openssl: no session ticket arrived\n");
+    return NULL;
+}
+
+static int os_session_offer(void *pp, void *session)
+{
+    os_pair *p = pp;
+    int r;
+    ON_SIDE(SIDE_CLIENT, r = SSL_set_session(p->c, session));
+    return r == 1 ? 0 : (ossl_fail("SSL_set_session"), -1);
+}
+
+static bool os_resumed(void *pp)
+{
+    os_pair *p = pp;
+    return SSL_session_reused(p->c) == 1 && SSL_session_reused(p->s) == 1;
+}
+
+static void os_session_free(void *session)
+{
+    SSL_SESSION_free(session);
+}
+
 const bench_impl bench_openssl = {
     .name = "OpenSSL",
     .env_new = os_env_new,
@@ -391,4 +437,8 @@ const bench_impl bench_openssl = {
     .transfer = os_transfer,
     .pair_free = os_pair_free,
     .describe = os_describe,
+    .session_take = os_session_take,
+    .session_offer = os_session_offer,
+    .resumed = os_resumed,
+    .session_free = os_session_free,
 };

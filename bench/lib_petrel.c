@@ -102,6 +102,9 @@ static bool server_setup(petrel_ctx *ctx, const bench_case *bc)
     if (!common_setup(ctx, bc) || !load_chain(ctx, bc->pki_dir, bc->server_leaf)) {
         return false;
     }
+    if (petrel_ctx_set_num_tickets(ctx, (size_t)bc->tickets) != PETREL_OK) {
+        return ctx_fail(ctx, "num_tickets");
+    }
     if ((bc->client_auth || bc->pha) &&
         petrel_ctx_set_verify_mode(ctx, PETREL_CERT_REQUIRED) != PETREL_OK) {
         return ctx_fail(ctx, "server verify_mode");
@@ -357,6 +360,49 @@ static void pt_describe(void *pp, char *out, size_t cap)
         petrel_conn_verified_chain_len(p->c), petrel_conn_verify_result(p->c), client, ems_note(p));
 }
 
+static void *pt_session_take(void *pp)
+{
+    pt_pair *p = pp;
+    for (int i = 0; i < 4; i++) {
+        if (flow(p, SIDE_SERVER) < 0) {
+            return NULL;
+        }
+        size_t n = 0;
+        petrel_status st;
+        ON_SIDE(SIDE_CLIENT, st = petrel_conn_read(p->c, p->rbuf, READ_CAP, &n));
+        if (st != PETREL_OK && st != PETREL_ERR_WANT_READ) {
+            report(p, "reading the ticket", st, PETREL_OK);
+            return NULL;
+        }
+        petrel_session *sess;
+        ON_SIDE(SIDE_CLIENT, sess = petrel_conn_get_session(p->c));
+        if (sess != NULL) {
+            return sess;
+        }
+    }
+    fprintf(stderr, "petrel: no session ticket arrived\n");
+    return NULL;
+}
+
+static int pt_session_offer(void *pp, void *session)
+{
+    pt_pair *p = pp;
+    petrel_status st;
+    ON_SIDE(SIDE_CLIENT, st = petrel_conn_set_session(p->c, session));
+    return st == PETREL_OK ? 0 : report(p, "set_session", st, PETREL_OK);
+}
+
+static bool pt_resumed(void *pp)
+{
+    pt_pair *p = pp;
+    return petrel_conn_session_reused(p->c) && petrel_conn_session_reused(p->s);
+}
+
+static void pt_session_free(void *session)
+{
+    petrel_session_free(session);
+}
+
 const bench_impl bench_petrel = {
     .name = "Petrel",
     .env_new = pt_env_new,
@@ -367,4 +413,8 @@ const bench_impl bench_petrel = {
     .transfer = pt_transfer,
     .pair_free = pt_pair_free,
     .describe = pt_describe,
+    .session_take = pt_session_take,
+    .session_offer = pt_session_offer,
+    .resumed = pt_resumed,
+    .session_free = pt_session_free,
 };

@@ -5,12 +5,14 @@
  *   petrel-bench --callgrind KIND --lib petrel|openssl --side client|server [-n N]
  *
  * The first form runs the comparison (docs/PERFORMANCE.md explains the
- * method); LIST is a comma-separated subset of floor,hs,pha,bulk,mem,threads.
+ * method); LIST is a comma-separated subset of
+ * floor,hs,resume,pha,bulk,mem,threads.
  * The second form runs N handshakes (or post-handshake rounds, or writes of
  * 1 MiB / 1 KiB with AES-128-GCM) of one KIND for an instruction count under
  * valgrind --tool=callgrind --collect-atstart=no: only the calls of the given
  * side are collected (bench/callgrind.sh runs it for every combination).
- * TLS 1.3 kinds: ecdsa, rsa, ecdsa-mutual, rsa-mutual, pha, bulk-1m, bulk-1k;
+ * TLS 1.3 kinds: ecdsa, rsa, ecdsa-mutual, rsa-mutual, resume, resume-rsa (resumed
+ * handshakes), pha, bulk-1m, bulk-1k;
  * TLS 1.2 kinds: ecdsa12, rsa12, ecdsa12-mutual, rsa12-mutual, bulk12-1m,
  * bulk12-1k (ECDHE with AES-128-GCM).
  */
@@ -64,11 +66,12 @@ static void params_for(bench_params *bp, bool quick)
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: petrel-bench [--quick] [--reps N] [--only floor,hs,pha,bulk,mem,"
+            "usage: petrel-bench [--quick] [--reps N] [--only floor,hs,resume,pha,bulk,mem,"
             "threads] [--pki DIR]\n"
             "       petrel-bench --callgrind KIND --lib petrel|openssl --side client|server "
             "[-n N]\n"
-            "KIND: ecdsa rsa ecdsa-mutual rsa-mutual pha bulk-1m bulk-1k (TLS 1.3),\n"
+            "KIND: ecdsa rsa ecdsa-mutual rsa-mutual resume resume-rsa pha bulk-1m bulk-1k "
+            "(TLS 1.3),\n"
             "      ecdsa12 rsa12 ecdsa12-mutual rsa12-mutual bulk12-1m bulk12-1k (TLS 1.2)\n");
     return 2;
 }
@@ -136,22 +139,25 @@ typedef struct cg_kind {
     bool mutual;  /* client certificate in the handshake */
     bool pha;     /* post-handshake rounds instead of handshakes */
     size_t wsize; /* bulk: bytes per write; 0 for handshakes */
+    bool resume;  /* resumed handshakes */
 } cg_kind;
 
 static const cg_kind cg_kinds[] = {
-    {"ecdsa", BENCH_TLS13, false, false, false, 0},
-    {"rsa", BENCH_TLS13, true, false, false, 0},
-    {"ecdsa-mutual", BENCH_TLS13, false, true, false, 0},
-    {"rsa-mutual", BENCH_TLS13, true, true, false, 0},
-    {"pha", BENCH_TLS13, false, false, true, 0},
-    {"bulk-1m", BENCH_TLS13, false, false, false, (size_t)1024 * 1024},
-    {"bulk-1k", BENCH_TLS13, false, false, false, 1024},
-    {"ecdsa12", BENCH_TLS12, false, false, false, 0},
-    {"rsa12", BENCH_TLS12, true, false, false, 0},
-    {"ecdsa12-mutual", BENCH_TLS12, false, true, false, 0},
-    {"rsa12-mutual", BENCH_TLS12, true, true, false, 0},
-    {"bulk12-1m", BENCH_TLS12, false, false, false, (size_t)1024 * 1024},
-    {"bulk12-1k", BENCH_TLS12, false, false, false, 1024},
+    {"ecdsa", BENCH_TLS13, false, false, false, 0, false},
+    {"rsa", BENCH_TLS13, true, false, false, 0, false},
+    {"ecdsa-mutual", BENCH_TLS13, false, true, false, 0, false},
+    {"rsa-mutual", BENCH_TLS13, true, true, false, 0, false},
+    {"resume", BENCH_TLS13, false, false, false, 0, true},
+    {"resume-rsa", BENCH_TLS13, true, false, false, 0, true},
+    {"pha", BENCH_TLS13, false, false, true, 0, false},
+    {"bulk-1m", BENCH_TLS13, false, false, false, (size_t)1024 * 1024, false},
+    {"bulk-1k", BENCH_TLS13, false, false, false, 1024, false},
+    {"ecdsa12", BENCH_TLS12, false, false, false, 0, false},
+    {"rsa12", BENCH_TLS12, true, false, false, 0, false},
+    {"ecdsa12-mutual", BENCH_TLS12, false, true, false, 0, false},
+    {"rsa12-mutual", BENCH_TLS12, true, true, false, 0, false},
+    {"bulk12-1m", BENCH_TLS12, false, false, false, (size_t)1024 * 1024, false},
+    {"bulk12-1k", BENCH_TLS12, false, false, false, 1024, false},
 };
 
 static const cg_kind *cg_kind_of(const char *name)
@@ -177,6 +183,9 @@ static bench_case cg_case(const options *o, const cg_kind *k)
     const char *leaf = k->rsa ? "server-rsa2048" : "server-p256";
     const char *cleaf = k->mutual ? (k->rsa ? "client-rsa2048" : "client-p256") : NULL;
     bench_case bc = bench_case_make(&o->bp, k->version, leaf, cleaf, cg_suite(k));
+    if (k->resume) {
+        bc = bench_resume_case(&o->bp, leaf);
+    }
     if (k->wsize > 0) {
         bc.transport_cap = (size_t)2304 * 1024;
     }
@@ -203,6 +212,22 @@ static int cg_one(const bench_impl *im, void *env, bool pha, int side)
         im->pair_free(p);
     }
     bench_cg_side = -1;
+    return rc;
+}
+
+/* n resumed handshakes of one session, after 5 uncollected ones. */
+static int cg_resume(const bench_impl *im, void *env, const options *o, int side)
+{
+    void *session = bench_session_from_full(im, env);
+    int rc = session != NULL ? bench_resumed_one(im, env, session, true) : -1;
+    for (int i = 0; i < 5 + o->cg_n && rc == 0; i++) {
+        bench_cg_side = i < 5 ? -1 : side;
+        rc = bench_resumed_one(im, env, session, false);
+        bench_cg_side = -1;
+    }
+    if (session != NULL) {
+        im->session_free(session);
+    }
     return rc;
 }
 
@@ -245,7 +270,10 @@ static int callgrind_mode(const options *o)
     if (rc == 0 && bulk) {
         rc = cg_bulk(im, env, o, kind->wsize, client ? SIDE_CLIENT : SIDE_SERVER);
     }
-    for (int i = 0; i < 5 + o->cg_n && rc == 0 && !bulk; i++) {
+    if (rc == 0 && kind->resume) {
+        rc = cg_resume(im, env, o, client ? SIDE_CLIENT : SIDE_SERVER);
+    }
+    for (int i = 0; i < 5 + o->cg_n && rc == 0 && !bulk && !kind->resume; i++) {
         rc = cg_one(im, env, bc.pha, i < 5 ? -1 : (client ? SIDE_CLIENT : SIDE_SERVER));
     }
     if (env != NULL) {
@@ -347,6 +375,7 @@ static int compare(const options *o)
     }
     rc = rc == 0 ? bench_sanity(bp) : rc;
     rc = rc == 0 && wanted(o, "hs") ? bench_handshakes(bp, &floor) : rc;
+    rc = rc == 0 && wanted(o, "resume") ? bench_resumption(bp, &floor) : rc;
     rc = rc == 0 && wanted(o, "pha") ? bench_pha(bp, &floor) : rc;
     rc = rc == 0 && wanted(o, "bulk") ? bench_bulk(bp) : rc;
     rc = rc == 0 && wanted(o, "mem") ? bench_memory(bp) : rc;
