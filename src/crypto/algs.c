@@ -97,11 +97,17 @@ static bool algs_fetch(pt_algs *algs)
     }
     for (size_t i = 0; i < PT_ARRAY_LEN(algs->hmac_tmpl); i++) {
         algs->hmac_tmpl[i] = hmac_template(algs->hmac, md_names[i]);
-        if (algs->hmac_tmpl[i] == NULL) {
+        if (algs->hmac_tmpl[i] == NULL ||
+            EVP_Digest("", 0, algs->empty_hash[i], NULL, algs->md[i], NULL) != 1) {
             return false;
         }
     }
     return true;
+}
+
+const uint8_t *pt_empty_hash(const pt_algs *algs, pt_hash_alg alg)
+{
+    return algs->empty_hash[alg == PT_SHA384 ? 1 : 0];
 }
 
 pt_algs *pt_algs_new(pt_error *err)

@@ -125,6 +125,24 @@ petrel_status pt_hkdf_expand(const pt_algs *algs, pt_hash_alg alg, const uint8_t
 petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
                                    const char *label, const uint8_t *context, size_t context_len,
                                    uint8_t *out, size_t out_len, pt_error *err) PT_MUST_USE;
+/* A secret keyed into HMAC once, for several HKDF-Expand-Label calls
+ * under it (a traffic secret's key and IV, the handshake and master
+ * secrets' Derive-Secret). Zeroed ({0}) when unused; free wipes it. */
+typedef struct pt_kdf {
+    void *mac; /* EVP_MAC_CTX */
+    pt_hash_alg alg;
+} pt_kdf;
+
+petrel_status pt_kdf_key(pt_kdf *k, const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
+                         pt_error *err) PT_MUST_USE;
+petrel_status pt_kdf_expand_label(pt_kdf *k, const char *label, const uint8_t *context,
+                                  size_t context_len, uint8_t *out, size_t out_len,
+                                  pt_error *err) PT_MUST_USE;
+/* Safe on a zeroed pt_kdf and when called twice. */
+void pt_kdf_free(pt_kdf *k);
+/* The hash of the empty string for alg (RFC 8446 7.1's Derive-Secret of
+ * "derived"), computed once per context. */
+const uint8_t *pt_empty_hash(const pt_algs *algs, pt_hash_alg alg);
 /* TLS 1.2 PRF (RFC 5246 5) with the suite's hash. */
 petrel_status pt_tls12_prf(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
                            size_t secret_len, const char *label, const uint8_t *seed,

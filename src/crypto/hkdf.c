@@ -8,6 +8,7 @@
 
 #define LABEL_PREFIX "tls13 "
 #define LABEL_PREFIX_LEN 6
+#define PT_HKDF_LABEL_MAX (2 + 1 + 255 + 1 + 255)
 
 petrel_status pt_hkdf_extract(const pt_algs *algs, pt_hash_alg alg, const uint8_t *salt,
                               size_t salt_len, const uint8_t *ikm, size_t ikm_len,
@@ -75,18 +76,16 @@ petrel_status pt_hkdf_expand(const pt_algs *algs, pt_hash_alg alg, const uint8_t
  *       opaque label<7..255> = "tls13 " + Label;
  *       opaque context<0..255> = Context;
  *   } HkdfLabel;
+ * Writes the HkdfLabel into info; returns its length, 0 when out of range.
  */
-petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
-                                   const char *label, const uint8_t *context, size_t context_len,
-                                   uint8_t *out, size_t out_len, pt_error *err)
+static size_t hkdf_label(pt_hash_alg alg, const char *label, const uint8_t *context,
+                         size_t context_len, size_t out_len, uint8_t info[PT_HKDF_LABEL_MAX])
 {
     size_t label_len = strlen(label);
     if (label_len > 255 - LABEL_PREFIX_LEN || context_len > 255 || out_len > 0xffff ||
         out_len > 255 * pt_hash_len(alg)) {
-        return pt_fail(err, PETREL_ERR_INTERNAL, -1,
-                       "HKDF-Expand-Label called with label '%s' or lengths out of range", label);
+        return 0;
     }
-    uint8_t info[2 + 1 + 255 + 1 + 255];
     size_t n = 0;
     info[n++] = (uint8_t)(out_len >> 8);
     info[n++] = (uint8_t)out_len;
@@ -100,7 +99,52 @@ petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const u
         memcpy(info + n, context, context_len);
         n += context_len;
     }
-    return pt_hkdf_expand(algs, alg, secret, info, n, out, out_len, err);
+    return n;
+}
+
+static petrel_status label_out_of_range(pt_error *err, const char *label)
+{
+    return pt_fail(err, PETREL_ERR_INTERNAL, -1,
+                   "HKDF-Expand-Label called with label '%s' or lengths out of range", label);
+}
+
+petrel_status pt_hkdf_expand_label(const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
+                                   const char *label, const uint8_t *context, size_t context_len,
+                                   uint8_t *out, size_t out_len, pt_error *err)
+{
+    pt_kdf k = {0};
+    PT_TRY(pt_kdf_key(&k, algs, alg, secret, err));
+    petrel_status st = pt_kdf_expand_label(&k, label, context, context_len, out, out_len, err);
+    pt_kdf_free(&k);
+    return st;
+}
+
+petrel_status pt_kdf_key(pt_kdf *k, const pt_algs *algs, pt_hash_alg alg, const uint8_t *secret,
+                         pt_error *err)
+{
+    EVP_MAC_CTX *mac = NULL;
+    PT_TRY(pt_hmac_begin(algs, alg, secret, pt_hash_len(alg), &mac, err));
+    k->mac = mac;
+    k->alg = alg;
+    return PETREL_OK;
+}
+
+petrel_status pt_kdf_expand_label(pt_kdf *k, const char *label, const uint8_t *context,
+                                  size_t context_len, uint8_t *out, size_t out_len, pt_error *err)
+{
+    uint8_t info[PT_HKDF_LABEL_MAX];
+    size_t n = hkdf_label(k->alg, label, context, context_len, out_len, info);
+    if (n == 0) {
+        return label_out_of_range(err, label);
+    }
+    return expand_blocks(k->mac, pt_hash_len(k->alg), info, n, out, out_len, err);
+}
+
+void pt_kdf_free(pt_kdf *k)
+{
+    /* Freeing the context wipes the keyed state. */
+    EVP_MAC_CTX_free(k->mac);
+    k->mac = NULL;
 }
 
 /* HMAC(secret, a | label | seed) with mac keyed by secret; mac stays keyed. */

@@ -17,7 +17,8 @@ struct pt_algs {
     EVP_MD *md[3];         /* SHA-256, SHA-384, SHA-512 */
     EVP_CIPHER *cipher[3]; /* indexed by pt_aead_alg */
     EVP_MAC *hmac;
-    EVP_MAC_CTX *hmac_tmpl[2]; /* HMAC with the digest set, duplicated per use */
+    EVP_MAC_CTX *hmac_tmpl[2];          /* HMAC with the digest set, duplicated per use */
+    uint8_t empty_hash[2][PT_MAX_HASH]; /* SHA-256(""), SHA-384("") */
 };
 
 /* Records a failure whose cause libcrypto queued: the formatted sentence,

@@ -50,9 +50,23 @@ static petrel_status derive(petrel_conn *conn, const uint8_t *secret, const char
 /* Derive-Secret(secret, "derived", "") */
 static petrel_status derive_empty(petrel_conn *conn, const uint8_t *secret, uint8_t *out)
 {
-    uint8_t empty_hash[PT_MAX_HASH];
-    PT_TRY(pt_hash_oneshot(conn->ctx->algs, conn->hash, "", 0, empty_hash, &conn->err));
-    return derive(conn, secret, "derived", empty_hash, out);
+    return derive(conn, secret, "derived", pt_empty_hash(conn->ctx->algs, conn->hash), out);
+}
+
+/* Derive-Secret(secret, label_a, hash) into a and (secret, label_b, hash)
+ * into b, with the secret keyed into HMAC once. */
+static petrel_status derive_pair(petrel_conn *conn, const uint8_t *secret, const uint8_t *hash,
+                                 const char *label_a, uint8_t *a, const char *label_b, uint8_t *b)
+{
+    size_t n = pt_hash_len(conn->hash);
+    pt_kdf k = {0};
+    PT_TRY(pt_kdf_key(&k, conn->ctx->algs, conn->hash, secret, &conn->err));
+    petrel_status st = pt_kdf_expand_label(&k, label_a, hash, n, a, n, &conn->err);
+    if (st == PETREL_OK) {
+        st = pt_kdf_expand_label(&k, label_b, hash, n, b, n, &conn->err);
+    }
+    pt_kdf_free(&k);
+    return st;
 }
 
 void pt_keylog(petrel_conn *conn, const char *label, const uint8_t *secret)
@@ -88,12 +102,13 @@ petrel_status pt_ks_install(petrel_conn *conn, const uint8_t *secret, bool write
     uint8_t key[PT_MAX_KEY];
     uint8_t iv[PT_AEAD_NONCE];
     const pt_algs *algs = conn->ctx->algs;
-    petrel_status st =
-        pt_hkdf_expand_label(algs, conn->hash, secret, "key", NULL, 0, key, key_len, &conn->err);
+    pt_kdf k = {0};
+    PT_TRY(pt_kdf_key(&k, algs, conn->hash, secret, &conn->err));
+    petrel_status st = pt_kdf_expand_label(&k, "key", NULL, 0, key, key_len, &conn->err);
     if (st == PETREL_OK) {
-        st = pt_hkdf_expand_label(algs, conn->hash, secret, "iv", NULL, 0, iv, sizeof(iv),
-                                  &conn->err);
+        st = pt_kdf_expand_label(&k, "iv", NULL, 0, iv, sizeof(iv), &conn->err);
     }
+    pt_kdf_free(&k);
     if (st == PETREL_OK) {
         pt_record_dir *d = write ? &conn->rl.wr : &conn->rl.rd;
         st = pt_record_set_key(d, algs, aead, key, iv, sizeof(iv), true, write, &conn->err);
@@ -129,10 +144,8 @@ petrel_status pt_ks_handshake(petrel_conn *conn, const uint8_t *ecdhe, size_t ec
         st = pt_tr_hash(&hs->tr, hash, &conn->err);
     }
     if (st == PETREL_OK) {
-        st = derive(conn, hs->handshake_secret, "c hs traffic", hash, hs->client_hs_secret);
-    }
-    if (st == PETREL_OK) {
-        st = derive(conn, hs->handshake_secret, "s hs traffic", hash, hs->server_hs_secret);
+        st = derive_pair(conn, hs->handshake_secret, hash, "c hs traffic", hs->client_hs_secret,
+                         "s hs traffic", hs->server_hs_secret);
     }
     pt_wipe(early, sizeof(early));
     pt_wipe(salt, sizeof(salt));
@@ -159,10 +172,8 @@ petrel_status pt_ks_application(petrel_conn *conn)
         st = pt_tr_hash(&hs->tr, hash, &conn->err);
     }
     if (st == PETREL_OK) {
-        st = derive(conn, hs->master_secret, "c ap traffic", hash, conn->client_app_secret);
-    }
-    if (st == PETREL_OK) {
-        st = derive(conn, hs->master_secret, "s ap traffic", hash, conn->server_app_secret);
+        st = derive_pair(conn, hs->master_secret, hash, "c ap traffic", conn->client_app_secret,
+                         "s ap traffic", conn->server_app_secret);
     }
     pt_wipe(salt, sizeof(salt));
     PT_TRY(st);
