@@ -46,6 +46,7 @@ static int open_connection(const tool_opts *o, char *host, size_t host_cap)
 static void print_summary(const petrel_conn *conn)
 {
     fprintf(stderr, "version: %s\n", petrel_conn_version_name(conn));
+    fprintf(stderr, "session: %s\n", petrel_conn_session_reused(conn) ? "resumed" : "new");
     fprintf(stderr, "cipher: %s\n", petrel_conn_cipher(conn));
     const char *group = petrel_conn_group(conn);
     fprintf(stderr, "group: %s\n", group != NULL ? group : "(none)");
@@ -197,10 +198,14 @@ static int relay(session *s)
     return 0;
 }
 
-static int run_client(const tool_opts *o, petrel_ctx *ctx)
+/* One connection: handshake, then the relay. *sess is the session to
+ * offer (NULL for none) and receives the connection's newest one. */
+static int run_connection(const tool_opts *o, petrel_ctx *ctx, petrel_session **sess,
+                          bool stdin_eof)
 {
     char host[256];
     session s = {0};
+    s.stdin_eof = stdin_eof;
     s.fd = open_connection(o, host, sizeof(host));
     if (s.fd < 0) {
         return 1;
@@ -215,13 +220,30 @@ static int run_client(const tool_opts *o, petrel_ctx *ctx)
         petrel_conn_set_trace_callback(s.conn, tool_trace_to_stderr, "trace: ");
     }
     int rc = 1;
-    if (net_set_nonblocking(s.fd, true) != 0 || petrel_conn_set_fd(s.conn, s.fd) != PETREL_OK) {
+    if (*sess != NULL && petrel_conn_set_session(s.conn, *sess) != PETREL_OK) {
+        tool_fail_conn("cannot offer the session", s.conn);
+    } else if (net_set_nonblocking(s.fd, true) != 0 ||
+               petrel_conn_set_fd(s.conn, s.fd) != PETREL_OK) {
         tool_fail("cannot use the socket: %s", strerror(errno));
     } else if (handshake(&s) == 0) {
         rc = relay(&s);
     }
+    petrel_session_free(*sess);
+    *sess = petrel_conn_get_session(s.conn);
     petrel_conn_free(s.conn);
     close(s.fd);
+    return rc;
+}
+
+static int run_client(const tool_opts *o, petrel_ctx *ctx)
+{
+    petrel_session *sess = NULL;
+    int rc = run_connection(o, ctx, &sess, false);
+    if (rc == 0 && o->reconnect) {
+        fprintf(stderr, "reconnecting%s\n", sess != NULL ? " with the session" : " (no ticket)");
+        rc = run_connection(o, ctx, &sess, true);
+    }
+    petrel_session_free(sess);
     return rc;
 }
 

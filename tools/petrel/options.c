@@ -34,10 +34,12 @@ enum {
     OPT_TRACE,
     OPT_LISTEN,
     OPT_ONCE,
+    OPT_NUM_TICKETS,
     OPT_TIMEOUT,
     OPT_HTTP,
     OPT_COMMANDS,
     OPT_PHA_PATH,
+    OPT_RECONNECT,
     OPT_HELP,
 };
 
@@ -64,6 +66,8 @@ static const struct option long_options[] = {
     {"trace", no_argument, NULL, OPT_TRACE},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"once", no_argument, NULL, OPT_ONCE},
+    {"num-tickets", required_argument, NULL, OPT_NUM_TICKETS},
+    {"reconnect", no_argument, NULL, OPT_RECONNECT},
     {"http", no_argument, NULL, OPT_HTTP},
     {"commands", no_argument, NULL, OPT_COMMANDS},
     {"pha-path", required_argument, NULL, OPT_PHA_PATH},
@@ -105,7 +109,11 @@ void opts_usage(petrel_role role)
                "Connects, prints what was negotiated on stderr, then copies stdin to\n"
                "the peer and the peer's data to stdout. At the end of stdin it sends\n"
                "close_notify and reads until the peer closes. Exit status 0 on a clean\n"
-               "close. HOST is numeric (127.0.0.1, [::1]) or localhost.\n\n%s",
+               "close. HOST is numeric (127.0.0.1, [::1]) or localhost.\n\n"
+               "Client options:\n"
+               "  --reconnect              after the first connection ends, connect again\n"
+               "                           offering its session (TLS 1.3 resumption);\n"
+               "                           stdin goes to the first connection only\n\n%s",
                shared_help);
         return;
     }
@@ -115,6 +123,7 @@ void opts_usage(petrel_role role)
            "Server options:\n"
            "  --listen ADDR:PORT       where to listen\n"
            "  --once                   serve one connection, then exit (0 when clean)\n"
+           "  --num-tickets N          TLS 1.3 session tickets per connection (default 2)\n"
            "  --timeout SECONDS        drop a client silent or not reading for this long\n"
            "                           (default 30, 0 waits forever)\n"
            "  --http                   answer HTTP/1.0 requests with a page naming the\n"
@@ -262,6 +271,8 @@ static bool apply_server_option(int c, const char *arg, tool_opts *o)
     case OPT_ONCE:
         o->once = true;
         return true;
+    case OPT_NUM_TICKETS:
+        return parse_int(arg, &o->num_tickets) && o->num_tickets >= 0;
     case OPT_TIMEOUT:
         return parse_int(arg, &o->timeout) && o->timeout >= 0;
     case OPT_HTTP:
@@ -307,6 +318,7 @@ opts_result opts_parse(int argc, char **argv, petrel_role role, tool_opts *o)
     o->verify_mode = -1;
     o->security_level = -1;
     o->timeout = 30;
+    o->num_tickets = -1;
     optind = 0; /* glibc: 0 also resets its scanning state between calls */
     opterr = 1;
     int c;
@@ -320,12 +332,16 @@ opts_result opts_parse(int argc, char **argv, petrel_role role, tool_opts *o)
             return OPTS_BAD;
         }
         bool server_opt = c >= OPT_LISTEN && c <= OPT_PHA_PATH;
-        bool ok = server_opt ? role == PETREL_SERVER && apply_server_option(c, optarg, o)
-                             : apply_context_option(c, optarg, o);
+        bool client_opt = c == OPT_RECONNECT;
+        bool ok = server_opt   ? role == PETREL_SERVER && apply_server_option(c, optarg, o)
+                  : client_opt ? role == PETREL_CLIENT && (o->reconnect = true)
+                               : apply_context_option(c, optarg, o);
         if (!ok) {
             const char *name = idx >= 0 ? long_options[idx].name : "?";
             tool_fail("%s --%s%s%s (see --help)",
-                      server_opt && role != PETREL_SERVER ? "not a client option:" : "bad value:",
+                      server_opt && role != PETREL_SERVER   ? "not a client option:"
+                      : client_opt && role != PETREL_CLIENT ? "not a server option:"
+                                                            : "bad value:",
                       name, optarg != NULL ? " " : "", optarg != NULL ? optarg : "");
             return OPTS_BAD;
         }
@@ -444,6 +460,11 @@ static bool apply_versions(petrel_ctx *ctx, const tool_opts *o, const char **wha
     }
     *what = "--require-ems";
     if (o->require_ems && petrel_ctx_set_require_extended_master_secret(ctx, true) != PETREL_OK) {
+        return false;
+    }
+    *what = "--num-tickets";
+    if (o->num_tickets >= 0 &&
+        petrel_ctx_set_num_tickets(ctx, (size_t)o->num_tickets) != PETREL_OK) {
         return false;
     }
     *what = "--post-handshake-auth";

@@ -36,10 +36,12 @@ typedef struct tool_opts {
 
     /* client */
     const char *target;
+    bool reconnect;
     /* server */
     const char *listen;
     bool once;
-    int timeout; /* seconds a server waits on a silent client; 0 = forever */
+    int num_tickets; /* -1: library default */
+    int timeout;     /* seconds a server waits on a silent client; 0 = forever */
     serve_mode mode;
     const char *pha_path;
 } tool_opts;

@@ -93,6 +93,9 @@ static void log_connection(const petrel_conn *conn)
     fprintf(stderr, "connection: %s %s %s\n", petrel_conn_version_name(conn),
             petrel_conn_cipher(conn),
             petrel_conn_group(conn) != NULL ? petrel_conn_group(conn) : "");
+    if (petrel_conn_session_reused(conn)) {
+        fprintf(stderr, "session: resumed\n");
+    }
     petrel_cert_info info;
     if (petrel_conn_has_peer_cert(conn) && petrel_conn_peer_cert(conn, &info) == PETREL_OK) {
         fprintf(stderr, "client: subject=%s\n", info.subject);
