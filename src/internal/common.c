@@ -45,19 +45,10 @@ petrel_status pt_fail(pt_error *err, petrel_status status, int alert, const char
     return status;
 }
 
-/* Appends text to err->text at *at, truncating at the end of the buffer. */
-static void put_text(pt_error *err, size_t *at, const char *text, size_t len)
-{
-    size_t room = sizeof(err->text) - 1 - *at;
-    if (len > room) {
-        len = room;
-    }
-    memcpy(err->text + *at, text, len);
-    *at += len;
-}
-
-petrel_status pt_fail_count(pt_error *err, petrel_status status, const char *before, size_t n,
-                            const char *after)
+/* Sets err to status with up to three pieces of sentence, joined without
+ * printf and truncated at the end of the buffer. */
+static petrel_status fail_pieces(pt_error *err, petrel_status status, const char *const piece[3],
+                                 const size_t len[3])
 {
     if (err == NULL) {
         return status;
@@ -66,35 +57,36 @@ petrel_status pt_fail_count(pt_error *err, petrel_status status, const char *bef
     err->pub.alert = -1;
     err->pub.verify_code = 0;
     err->pub.sys_errno = 0;
+    size_t at = 0;
+    for (int i = 0; i < 3; i++) {
+        size_t n = len[i] < sizeof(err->text) - 1 - at ? len[i] : sizeof(err->text) - 1 - at;
+        memcpy(err->text + at, piece[i], n);
+        at += n;
+    }
+    err->text[at] = '\0';
+    err->pub.message = err->text;
+    return status;
+}
+
+petrel_status pt_fail_count(pt_error *err, petrel_status status, const char *before, size_t n,
+                            const char *after)
+{
     char digits[24];
     size_t d = sizeof(digits);
     do {
         digits[--d] = (char)('0' + n % 10);
         n /= 10;
     } while (n > 0);
-    size_t at = 0;
-    put_text(err, &at, before, strlen(before));
-    put_text(err, &at, digits + d, sizeof(digits) - d);
-    put_text(err, &at, after, strlen(after));
-    err->text[at] = '\0';
-    err->pub.message = err->text;
-    return status;
+    const char *const piece[3] = {before, digits + d, after};
+    const size_t len[3] = {strlen(before), sizeof(digits) - d, strlen(after)};
+    return fail_pieces(err, status, piece, len);
 }
 
 petrel_status pt_fail_text(pt_error *err, petrel_status status, const char *text, size_t len)
 {
-    if (err == NULL) {
-        return status;
-    }
-    err->pub.status = status;
-    err->pub.alert = -1;
-    err->pub.verify_code = 0;
-    err->pub.sys_errno = 0;
-    size_t at = 0;
-    put_text(err, &at, text, len);
-    err->text[at] = '\0';
-    err->pub.message = err->text;
-    return status;
+    const char *const piece[3] = {text, "", ""};
+    const size_t lens[3] = {len, 0, 0};
+    return fail_pieces(err, status, piece, lens);
 }
 
 void pt_error_copy(pt_error *dst, const pt_error *src)
