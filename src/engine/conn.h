@@ -72,6 +72,7 @@ struct petrel_conn {
     size_t latest_tickets;          /* conn->tickets when `latest` was made */
     bool resumed;                   /* the handshake resumed a session */
     uint64_t tickets_sent;          /* server: names each ticket's nonce */
+    bool client_psk_dhe;            /* server: the client can resume with psk_dhe_ke */
 
     /* peer */
     pt_peer_chain *peer;

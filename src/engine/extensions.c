@@ -75,10 +75,6 @@ petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_ext
         out->body[idx] = data;
         out->psk_last = pt_span_empty(&block) && idx == PT_X_PRE_SHARED_KEY;
     }
-    if (pt_has_ext(out, PT_X_PRE_SHARED_KEY) && !out->psk_last) {
-        return pt_fault(err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                        "pre_shared_key is not the last extension (RFC 8446 4.2.11)");
-    }
     return PETREL_OK;
 }
 

@@ -86,7 +86,8 @@ typedef enum pt_ext_index {
 typedef struct pt_exts {
     uint32_t present; /* PT_XBIT of each extension found */
     pt_span body[PT_X_COUNT];
-    bool psk_last; /* pre_shared_key was the last extension */
+    bool psk_last; /* pre_shared_key was the last extension (a ClientHello's
+                    * must be, RFC 8446 4.2.11) */
 } pt_exts;
 
 /* Parses an extension block. Duplicates are illegal_parameter (RFC 8446

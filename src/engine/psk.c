@@ -223,6 +223,7 @@ static bool offers_dhe_mode(const pt_exts *x)
 
 petrel_status pt_psk_server_check(petrel_conn *conn, const pt_exts *x)
 {
+    conn->client_psk_dhe = false;
     if (pt_has_ext(x, PT_X_PSK_KEY_EXCHANGE_MODES)) {
         pt_span body = x->body[PT_X_PSK_KEY_EXCHANGE_MODES];
         pt_span modes;
@@ -230,6 +231,7 @@ petrel_status pt_psk_server_check(petrel_conn *conn, const pt_exts *x)
             return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
                             "malformed psk_key_exchange_modes");
         }
+        conn->client_psk_dhe = offers_dhe_mode(x);
     }
     if (pt_has_ext(x, PT_X_PRE_SHARED_KEY) && !pt_has_ext(x, PT_X_PSK_KEY_EXCHANGE_MODES)) {
         return pt_fault(&conn->err, PETREL_ALERT_MISSING_EXTENSION,

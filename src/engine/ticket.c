@@ -179,6 +179,13 @@ petrel_status pt_tickets_send(petrel_conn *conn)
     if (conn->role != PETREL_SERVER || conn->version != PETREL_TLS1_3) {
         return PETREL_OK;
     }
+    /* RFC 8446 4.2.9: no tickets for modes the client did not advertise. */
+    if (!conn->client_psk_dhe) {
+        if (conn->ctx->num_tickets > 0) {
+            pt_trace(conn, "sent no session ticket: the client cannot resume with psk_dhe_ke");
+        }
+        return PETREL_OK;
+    }
     pt_buf t;
     pt_buf_init(&t, PT_TICKET_MAX, true);
     bool fits = true;

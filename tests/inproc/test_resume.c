@@ -739,6 +739,30 @@ static void test_num_tickets(void **state)
     petrel_ctx_free(sctx);
 }
 
+/* RFC 8446 4.2.9: no tickets for a client that cannot use them. */
+static void test_no_tickets_without_psk_dhe_ke(void **state)
+{
+    (void)state;
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    trace st = {0};
+    petrel_conn_set_trace_callback(p.s, on_trace, &st);
+    assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
+    pair_move(p.c, p.s);
+    assert_int_equal(petrel_conn_do_handshake(p.s), PETREL_ERR_WANT_READ);
+    assert_true(p.s->client_psk_dhe);
+    /* As if the ClientHello had offered psk_ke alone. */
+    p.s->client_psk_dhe = false;
+    pair_handshake_ok(&p);
+    pair_pump(&p, 2);
+    assert_int_equal(petrel_conn_session_tickets(p.c), 0);
+    assert_true(traced(&st, "cannot resume with psk_dhe_ke"));
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 static void test_set_session_misuse(void **state)
 {
     (void)state;
@@ -857,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_psk_ke_only_is_full_handshake),
         cmocka_unit_test(test_selected_identity_out_of_range),
         cmocka_unit_test(test_num_tickets),
+        cmocka_unit_test(test_no_tickets_without_psk_dhe_ke),
         cmocka_unit_test(test_set_session_misuse),
         cmocka_unit_test(test_key_update_and_pha_after_resumption),
         cmocka_unit_test(test_rfc8448_binder),
