@@ -289,6 +289,15 @@ static bool apply_server_option(int c, const char *arg, tool_opts *o)
     }
 }
 
+static bool apply_client_option(int c, tool_opts *o)
+{
+    if (c == OPT_RECONNECT) {
+        o->reconnect = true;
+        return true;
+    }
+    return false;
+}
+
 static opts_result check_positionals(int argc, char **argv, petrel_role role, tool_opts *o)
 {
     int left = argc - optind;
@@ -334,7 +343,7 @@ opts_result opts_parse(int argc, char **argv, petrel_role role, tool_opts *o)
         bool server_opt = c >= OPT_LISTEN && c <= OPT_PHA_PATH;
         bool client_opt = c == OPT_RECONNECT;
         bool ok = server_opt   ? role == PETREL_SERVER && apply_server_option(c, optarg, o)
-                  : client_opt ? role == PETREL_CLIENT && (o->reconnect = true)
+                  : client_opt ? role == PETREL_CLIENT && apply_client_option(c, o)
                                : apply_context_option(c, optarg, o);
         if (!ok) {
             const char *name = idx >= 0 ? long_options[idx].name : "?";
