@@ -445,20 +445,64 @@ static void test_other_server_name_not_offered(void **state)
     assert_int_equal(petrel_conn_do_handshake(c), PETREL_ERR_WANT_READ);
     assert_true(traced(&ct, "offered a session"));
     petrel_conn_free(c);
+    /* A client that offers it anyway (its recorded name altered) meets a
+     * server that checks the ticket's server name. */
+    pt_free(s->hostname);
+    s->hostname = pt_strdup("server.test");
+    pair p = {petrel_conn_new(cctx, "server.test"), petrel_conn_new(sctx, NULL)};
+    trace st = {0};
+    petrel_conn_set_trace_callback(p.s, on_trace, &st);
+    assert_int_equal(petrel_conn_set_session(p.c, s), PETREL_OK);
+    pair_handshake_ok(&p);
+    assert_false(petrel_conn_session_reused(p.s));
+    assert_true(traced(&st, "issued for another server name"));
+    pair_free(&p);
     petrel_session_free(s);
     petrel_ctx_free(cctx);
     petrel_ctx_free(sctx);
+}
+
+/* A TLS 1.2 server ignores pre_shared_key; TLS 1.2 is never resumed. */
+static void test_tls12_server_ignores_session(void **state)
+{
+    (void)state;
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    petrel_ctx *old = server_ctx("server-p256");
+    assert_int_equal(petrel_ctx_set_maximum_version(old, PETREL_TLS1_2), PETREL_OK);
+    petrel_session *s = full_session(cctx, sctx);
+    trace ct;
+    trace st;
+    pair p = offer_pair(cctx, old, s, &ct, &st);
+    pair_handshake_ok(&p);
+    assert_true(traced(&ct, "offered a session"));
+    assert_int_equal(petrel_conn_version(p.c), PETREL_TLS1_2);
+    assert_false(petrel_conn_session_reused(p.c));
+    assert_false(petrel_conn_session_reused(p.s));
+    pair_pump(&p, 2);
+    assert_null(petrel_conn_get_session(p.c));
+    pair_free(&p);
+    petrel_session_free(s);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+    petrel_ctx_free(old);
 }
 
 static void test_alpn_must_match(void **state)
 {
     (void)state;
     static const char *const h2[] = {"h2"};
-    static const char *const both[] = {"http/1.1", "h2"};
+    static const char *const http11[] = {"http/1.1"};
+    static const char *const both[] = {"h2", "http/1.1"};
     petrel_ctx *cctx = client_ctx();
     petrel_ctx *sctx = server_ctx("server-p256");
-    assert_int_equal(petrel_ctx_set_alpn_protocols(sctx, both, 2), PETREL_OK);
-    assert_int_equal(petrel_ctx_set_alpn_protocols(cctx, h2, 1), PETREL_OK);
+    petrel_ctx *other = server_ctx("server-p256");
+    assert_int_equal(petrel_ctx_set_alpn_protocols(cctx, both, 2), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_alpn_protocols(sctx, h2, 1), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_alpn_protocols(other, http11, 1), PETREL_OK);
+    /* The same ticket key, so that only the protocol differs. */
+    memcpy(other->ticket_key_name, sctx->ticket_key_name, sizeof(sctx->ticket_key_name));
+    memcpy(other->ticket_key, sctx->ticket_key, sizeof(sctx->ticket_key));
     petrel_session *s = full_session(cctx, sctx);
     trace ct;
     trace st;
@@ -467,9 +511,11 @@ static void test_alpn_must_match(void **state)
     assert_true(petrel_conn_session_reused(p.s));
     assert_string_equal(petrel_conn_alpn_selected(p.c), "h2");
     pair_free(&p);
+    full_handshake_expected(cctx, other, s, "server declined", "another application protocol");
     petrel_session_free(s);
     petrel_ctx_free(cctx);
     petrel_ctx_free(sctx);
+    petrel_ctx_free(other);
 }
 
 /* --- Client authentication ---------------------------------------------------- */
@@ -872,6 +918,7 @@ int main(void)
         cmocka_unit_test(test_altered_ticket),
         cmocka_unit_test(test_expired_ticket),
         cmocka_unit_test(test_other_server_name_not_offered),
+        cmocka_unit_test(test_tls12_server_ignores_session),
         cmocka_unit_test(test_alpn_must_match),
         cmocka_unit_test(test_client_chain_carried_in_ticket),
         cmocka_unit_test(test_cert_required_refuses_anonymous_ticket),
