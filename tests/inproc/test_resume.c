@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "engine/internal.h"
 #include "pair.h"
@@ -870,6 +871,81 @@ static void test_key_update_and_pha_after_resumption(void **state)
     petrel_ctx_free(sctx);
 }
 
+/* --- Threads --------------------------------------------------------------------------- */
+
+typedef struct shared {
+    petrel_ctx *cctx;
+    petrel_ctx *sctx;
+    petrel_session *s;
+    int resumed; /* per thread */
+} shared;
+
+/* Moves everything pending from one side to the other, without cmocka
+ * (which is not thread-safe). */
+static bool relay(petrel_conn *from, petrel_conn *to)
+{
+    uint8_t buf[4096];
+    while (petrel_conn_output_pending(from) > 0) {
+        size_t n = petrel_conn_take_output(from, buf, sizeof(buf));
+        size_t used = 0;
+        if (petrel_conn_feed(to, buf, n, &used) != PETREL_OK || used != n) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool resume_once(shared *sh)
+{
+    petrel_conn *c = petrel_conn_new(sh->cctx, "localhost");
+    petrel_conn *s = petrel_conn_new(sh->sctx, NULL);
+    bool ok = c != NULL && s != NULL && petrel_conn_set_session(c, sh->s) == PETREL_OK;
+    petrel_status cs = PETREL_ERR_WANT_READ;
+    petrel_status ss = PETREL_ERR_WANT_READ;
+    for (int i = 0; ok && i < 10 && (cs != PETREL_OK || ss != PETREL_OK); i++) {
+        cs = petrel_conn_do_handshake(c);
+        ok = relay(c, s);
+        ss = petrel_conn_do_handshake(s);
+        ok = ok && relay(s, c);
+    }
+    ok = ok && cs == PETREL_OK && ss == PETREL_OK && petrel_conn_session_reused(c) &&
+         petrel_conn_session_reused(s);
+    petrel_conn_free(c);
+    petrel_conn_free(s);
+    return ok;
+}
+
+static void *resume_many(void *arg)
+{
+    shared *sh = arg;
+    for (int i = 0; i < 20; i++) {
+        sh->resumed += resume_once(sh) ? 1 : 0;
+    }
+    return NULL;
+}
+
+/* Threads share one session and one server context. */
+static void test_threads_share_a_session(void **state)
+{
+    (void)state;
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    petrel_session *s = full_session(cctx, sctx);
+    shared sh[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        sh[i] = (shared){cctx, sctx, s, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, resume_many, &sh[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(sh[i].resumed, 20);
+    }
+    petrel_session_free(s);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 /* --- RFC 8448 section 4: the binder of a resumed ClientHello ------------------------- */
 
 static void test_rfc8448_binder(void **state)
@@ -931,6 +1007,7 @@ int main(void)
         cmocka_unit_test(test_no_tickets_without_psk_dhe_ke),
         cmocka_unit_test(test_set_session_misuse),
         cmocka_unit_test(test_key_update_and_pha_after_resumption),
+        cmocka_unit_test(test_threads_share_a_session),
         cmocka_unit_test(test_rfc8448_binder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
