@@ -6,7 +6,8 @@
  * to a full handshake (foreign, expired, other name, client certificate
  * required), wire faults (a binder, the extension order, a missing
  * extension, the selected identity), post-handshake messages on a resumed
- * connection, and the binder against the RFC 8448 section 4 trace.
+ * connection, threads sharing a session, and the binder against the RFC
+ * 8448 section 4 trace.
  */
 #include <setjmp.h>
 #include <stdarg.h>
