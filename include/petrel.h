@@ -374,8 +374,11 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_conn_write(petrel_conn *conn, co
                                                            size_t len, size_t *nwritten);
 /* Decrypted application bytes ready to read without more input. */
 PETREL_API size_t petrel_conn_pending(const petrel_conn *conn);
-/* Sends close_notify (once). Returns OK when the peer's close_notify has
- * been received too, WANT_READ while it has not. */
+/* Sends close_notify (once), then processes what the peer sent. Returns OK
+ * when the peer's close_notify has been received too, or when application
+ * data the peer sent before it waits to be read (petrel_conn_pending() > 0:
+ * nothing the peer sends is dropped; petrel_conn_read returns it and then
+ * ZERO_RETURN at the peer's close_notify); WANT_READ while neither. */
 PETREL_API PETREL_MUST_USE petrel_status petrel_conn_shutdown(petrel_conn *conn);
 
 /* Server, TLS 1.3: asks the client for a certificate (RFC 8446 4.6.2).

@@ -592,18 +592,15 @@ petrel_status pt_engine_shutdown(petrel_conn *conn)
     if (!conn->handshake_done) {
         return PETREL_OK;
     }
-    /* Application data that still arrives is dropped, as it would be
-     * after a close. */
-    for (;;) {
-        pt_buf_reset(&conn->app);
-        petrel_status st = pump(conn, goal_never);
-        if (conn->close_received) {
-            return PETREL_OK;
-        }
-        if (st != PETREL_OK) {
-            return st;
-        }
+    /* The peer may go on sending until it closes too (RFC 8446 6.1): what
+     * it sends stays readable, in order, with petrel_conn_read, which
+     * returns ZERO_RETURN at its close_notify. Processing stops at the first
+     * application data, so none is lost or skipped. */
+    petrel_status st = pump(conn, goal_app_data);
+    if (conn->close_received || conn->app.len > 0) {
+        return PETREL_OK;
     }
+    return st;
 }
 
 petrel_status pt_engine_process(petrel_conn *conn)

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -432,6 +435,123 @@ static void test_output_peek_and_consume(void **state)
     petrel_ctx_free(sctx);
 }
 
+/* Feeds from's output to `to` as far as `to` takes it, leaving the rest
+ * queued at the sender. */
+static size_t move_what_fits(petrel_conn *from, petrel_conn *to)
+{
+    size_t moved = 0;
+    for (;;) {
+        size_t len = 0;
+        const uint8_t *out = petrel_conn_output_peek(from, &len);
+        size_t used = 0;
+        if (len == 0 || petrel_conn_feed(to, out, len, &used) != PETREL_OK || used == 0) {
+            return moved;
+        }
+        petrel_conn_output_consume(from, used);
+        moved += used;
+    }
+}
+
+static void fill_pattern(uint8_t *buf, size_t len, unsigned seed)
+{
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = (uint8_t)(i * 13 + seed + i / 251);
+    }
+}
+
+/* The client closes first while the server is still sending more than the
+ * client's buffers hold; the server answers the close with more data and
+ * its own close_notify. Every byte reaches the client, in order. */
+static void test_shutdown_keeps_late_data(void **state)
+{
+    enum { BEFORE = 150000, AFTER = 3000 };
+    static uint8_t sent[BEFORE + AFTER];
+    static uint8_t got[BEFORE + AFTER];
+    fill_pattern(sent, sizeof(sent), 5);
+    for (int v = 0; v < 2; v++) {
+        petrel_ctx *cctx = client_ctx();
+        petrel_ctx *sctx = server_ctx("server-p256");
+        assert_int_equal(
+            petrel_ctx_set_maximum_version(cctx, v == 0 ? PETREL_TLS1_3 : PETREL_TLS1_2),
+            PETREL_OK);
+        pair p = pair_new(cctx, sctx);
+        pair_handshake_ok(&p);
+        size_t n = 0;
+        assert_int_equal(petrel_conn_write(p.s, sent, BEFORE, &n), PETREL_OK);
+        move_what_fits(p.s, p.c);
+        assert_int_equal(petrel_conn_shutdown(p.c), PETREL_OK); /* data waits */
+        assert_true(petrel_conn_pending(p.c) > 0);
+        size_t have = 0;
+        bool server_closed = false;
+        petrel_status st = PETREL_OK;
+        for (int i = 0; i < 1000 && st != PETREL_ERR_ZERO_RETURN; i++) {
+            st = petrel_conn_read(p.c, got + have, 7000, &n);
+            have += n;
+            if (st == PETREL_ERR_WANT_READ) {
+                assert_true(move_what_fits(p.c, p.s) + move_what_fits(p.s, p.c) > 0 ||
+                            !server_closed);
+            } else {
+                assert_true(st == PETREL_OK || st == PETREL_ERR_ZERO_RETURN);
+            }
+            if (!server_closed && petrel_conn_read(p.s, got, 0, &n) == PETREL_ERR_ZERO_RETURN) {
+                assert_int_equal(petrel_conn_write(p.s, sent + BEFORE, AFTER, &n), PETREL_OK);
+                assert_int_equal(petrel_conn_shutdown(p.s), PETREL_OK);
+                server_closed = true;
+            }
+        }
+        assert_int_equal(st, PETREL_ERR_ZERO_RETURN);
+        assert_int_equal(have, sizeof(sent));
+        assert_memory_equal(got, sent, sizeof(sent));
+        assert_int_equal(petrel_conn_shutdown(p.c), PETREL_OK);
+        pair_free(&p);
+        petrel_ctx_free(cctx);
+        petrel_ctx_free(sctx);
+    }
+}
+
+/* The same over a blocking socket pair, both ends in socket mode. */
+static void test_shutdown_keeps_late_data_on_sockets(void **state)
+{
+    enum { BEFORE = 60000, AFTER = 3000 };
+    static uint8_t sent[BEFORE + AFTER];
+    static uint8_t got[BEFORE + AFTER];
+    fill_pattern(sent, sizeof(sent), 9);
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    pair_handshake_ok(&p);
+    int fds[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    /* A lost byte would leave a read waiting forever: fail after 5 s. */
+    struct timeval limit = {5, 0};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)), 0);
+    }
+    assert_int_equal(petrel_conn_set_fd(p.c, fds[0]), PETREL_OK);
+    assert_int_equal(petrel_conn_set_fd(p.s, fds[1]), PETREL_OK);
+    size_t n = 0;
+    assert_int_equal(petrel_conn_write(p.s, sent, BEFORE, &n), PETREL_OK);
+    assert_int_equal(petrel_conn_shutdown(p.c), PETREL_OK);
+    uint8_t none[1];
+    assert_int_equal(petrel_conn_read(p.s, none, sizeof(none), &n), PETREL_ERR_ZERO_RETURN);
+    assert_int_equal(petrel_conn_write(p.s, sent + BEFORE, AFTER, &n), PETREL_OK);
+    assert_int_equal(petrel_conn_shutdown(p.s), PETREL_OK);
+    size_t have = 0;
+    petrel_status st = PETREL_OK;
+    while (st == PETREL_OK && have < sizeof(got)) {
+        st = petrel_conn_read(p.c, got + have, sizeof(got) - have, &n);
+        have += n;
+    }
+    assert_int_equal(have, sizeof(sent));
+    assert_memory_equal(got, sent, sizeof(sent));
+    assert_int_equal(petrel_conn_read(p.c, none, sizeof(none), &n), PETREL_ERR_ZERO_RETURN);
+    pair_free(&p);
+    close(fds[0]);
+    close(fds[1]);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +568,8 @@ int main(void)
         cmocka_unit_test(test_plain_alert_from_client),
         cmocka_unit_test(test_take_output_when_empty),
         cmocka_unit_test(test_output_peek_and_consume),
+        cmocka_unit_test(test_shutdown_keeps_late_data),
+        cmocka_unit_test(test_shutdown_keeps_late_data_on_sockets),
         cmocka_unit_test(test_reads_of_every_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
