@@ -276,7 +276,10 @@ typedef struct petrel_cert_request {
 } petrel_cert_request;
 
 /* Client: choose what to answer a CertificateRequest with. Return true to
- * send the context's loaded chain, false to send an empty Certificate. */
+ * send the context's loaded chain, false to send an empty Certificate. The
+ * callback runs in the middle of a record: calls on conn that process
+ * input (read, do_handshake, shutdown, process, feed) return MISUSE there;
+ * write and key_update may be called. */
 typedef bool (*petrel_client_cert_cb)(petrel_conn *conn, const petrel_cert_request *req,
                                       void *userdata);
 PETREL_API void petrel_ctx_set_client_cert_callback(petrel_ctx *ctx, petrel_client_cert_cb cb,

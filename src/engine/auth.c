@@ -479,11 +479,20 @@ static uint16_t choose_client_cert(petrel_conn *conn, const pt_request *r, bool 
             .ca_name_lens = r->ca_name_lens,
             .ca_name_count = r->ca_name_count,
         };
-        if (!ctx->cert_cb(conn, &req, ctx->cert_cb_userdata)) {
+        if (!pt_ask_cert_cb(conn, &req)) {
             return 0;
         }
     }
     return alg;
+}
+
+bool pt_ask_cert_cb(petrel_conn *conn, const petrel_cert_request *req)
+{
+    const petrel_ctx *ctx = conn->ctx;
+    conn->in_callback = true;
+    bool send = ctx->cert_cb(conn, req, ctx->cert_cb_userdata);
+    conn->in_callback = false;
+    return send;
 }
 
 petrel_status pt_client_auth_answer(petrel_conn *conn, pt_span context, pt_span exts,

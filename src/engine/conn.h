@@ -52,6 +52,9 @@ struct petrel_conn {
     bool transport_eof;
     bool close_received;
     bool close_sent;
+    /* The application's client certificate callback is running: calls that
+     * process input are refused until it returns. */
+    bool in_callback;
 
     pt_record_layer rl;
     int state;        /* pt_state, see engine/internal.h */

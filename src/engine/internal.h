@@ -287,6 +287,9 @@ petrel_status pt_finished_send(petrel_conn *conn, const uint8_t *base, pt_hash *
 petrel_status pt_current_hash(petrel_conn *conn, pt_hash *post,
                               uint8_t out[PT_MAX_HASH]) PT_MUST_USE;
 
+/* Runs the context's client certificate callback; the connection refuses
+ * input-processing calls until it returns. True: send a certificate. */
+bool pt_ask_cert_cb(petrel_conn *conn, const petrel_cert_request *req);
 /* Client: answers a CertificateRequest (in the handshake or after it). */
 petrel_status pt_client_auth_answer(petrel_conn *conn, pt_span context, pt_span exts,
                                     bool post_handshake, pt_hash *ptr) PT_MUST_USE;

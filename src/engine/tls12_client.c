@@ -349,7 +349,7 @@ static uint16_t choose_client_cert(petrel_conn *conn)
             .sigalgs = hs->peer_sigalgs,
             .sigalg_count = hs->peer_sigalg_count,
         };
-        if (!ctx->cert_cb(conn, &req, ctx->cert_cb_userdata)) {
+        if (!pt_ask_cert_cb(conn, &req)) {
             return 0;
         }
     }

@@ -102,6 +102,26 @@ static petrel_status eof_failure(petrel_conn *conn)
     return PETREL_ERR_EOF;
 }
 
+/* Calls that process input would reenter the engine in the middle of a
+ * record when made from the client certificate callback. */
+static petrel_status refuse_in_callback(petrel_conn *conn, const char *what)
+{
+    return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1,
+                   "%s called from inside the client certificate callback: return from the "
+                   "callback first",
+                   what);
+}
+
+/* A misuse of a call's arguments, recorded on the connection when there is
+ * one. */
+static petrel_status bad_args(petrel_conn *conn, const char *sentence)
+{
+    if (conn == NULL) {
+        return PETREL_ERR_MISUSE;
+    }
+    return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1, "%s", sentence);
+}
+
 /* One engine operation, repeated over the socket until it completes. */
 typedef petrel_status (*engine_op)(petrel_conn *conn, void *arg);
 
@@ -149,10 +169,16 @@ static petrel_status drive(petrel_conn *conn, engine_op op, void *arg, const boo
 
 petrel_status petrel_conn_feed(petrel_conn *conn, const void *data, size_t len, size_t *consumed)
 {
-    if (conn == NULL || consumed == NULL || (data == NULL && len > 0)) {
-        return PETREL_ERR_MISUSE;
+    if (consumed == NULL || (data == NULL && len > 0)) {
+        return bad_args(conn, "petrel_conn_feed needs consumed, and data unless len is 0");
     }
     *consumed = 0;
+    if (conn == NULL) {
+        return PETREL_ERR_MISUSE;
+    }
+    if (conn->in_callback) {
+        return refuse_in_callback(conn, "petrel_conn_feed");
+    }
     if (conn->failed) {
         return conn->err.pub.status;
     }
@@ -266,6 +292,9 @@ static petrel_status run(petrel_conn *conn, engine_op op, void *arg, const bool 
     if (conn == NULL) {
         return PETREL_ERR_MISUSE;
     }
+    if (conn->in_callback) {
+        return refuse_in_callback(conn, "a read, handshake, shutdown or process call");
+    }
     if (conn->fd < 0) {
         return op(conn, arg);
     }
@@ -280,7 +309,7 @@ petrel_status petrel_conn_do_handshake(petrel_conn *conn)
 petrel_status petrel_conn_read(petrel_conn *conn, void *buf, size_t cap, size_t *nread)
 {
     if (nread == NULL || (buf == NULL && cap > 0)) {
-        return PETREL_ERR_MISUSE;
+        return bad_args(conn, "petrel_conn_read needs nread, and buf unless cap is 0");
     }
     *nread = 0;
     read_args r = {buf, cap, nread, false};
@@ -332,7 +361,10 @@ petrel_status petrel_conn_write(petrel_conn *conn, const void *buf, size_t len, 
 {
     size_t ignored = 0;
     size_t *count = nwritten != NULL ? nwritten : &ignored;
-    if (conn == NULL || (buf == NULL && len > 0)) {
+    if (buf == NULL && len > 0) {
+        return bad_args(conn, "petrel_conn_write needs buf unless len is 0");
+    }
+    if (conn == NULL) {
         return PETREL_ERR_MISUSE;
     }
     *count = 0;

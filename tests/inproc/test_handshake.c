@@ -379,6 +379,28 @@ static void test_take_output_when_empty(void **state)
     assert_int_equal(len, 0);
     petrel_conn_output_consume(s, 10); /* nothing to remove: no effect */
     assert_int_equal(petrel_conn_output_pending(s), 0);
+    /* Argument misuse is recorded with a sentence, like every error. */
+    size_t n = 0;
+    struct {
+        petrel_status st;
+        const char *says;
+    } misuse[] = {
+        {petrel_conn_read(s, NULL, 10, &n), "petrel_conn_read needs"},
+        {petrel_conn_read(s, b, sizeof(b), NULL), "petrel_conn_read needs"},
+        {petrel_conn_write(s, NULL, 10, &n), "petrel_conn_write needs"},
+        {petrel_conn_feed(s, NULL, 10, &n), "petrel_conn_feed needs"},
+        {petrel_conn_feed(s, b, 1, NULL), "petrel_conn_feed needs"},
+    };
+    for (size_t i = 0; i < PT_ARRAY_LEN(misuse); i++) {
+        assert_int_equal(misuse[i].st, PETREL_ERR_MISUSE);
+    }
+    assert_int_equal(petrel_conn_read(s, NULL, 10, &n), PETREL_ERR_MISUSE);
+    assert_non_null(strstr(petrel_conn_error(s)->message, "petrel_conn_read needs"));
+    assert_int_equal(petrel_conn_error(s)->status, PETREL_ERR_MISUSE);
+    assert_int_equal(petrel_conn_write(s, NULL, 10, &n), PETREL_ERR_MISUSE);
+    assert_non_null(strstr(petrel_conn_error(s)->message, "petrel_conn_write needs"));
+    assert_int_equal(petrel_conn_feed(s, b, 1, NULL), PETREL_ERR_MISUSE);
+    assert_non_null(strstr(petrel_conn_error(s)->message, "petrel_conn_feed needs"));
     petrel_conn_free(s);
     petrel_ctx_free(sctx);
 }

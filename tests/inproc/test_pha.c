@@ -724,6 +724,54 @@ static void test_declined_round_clears_peer(void **state)
     setup_free(&t);
 }
 
+/* Calls that process input, made from inside the callback, are refused
+ * with a sentence; the answer still goes out once the callback returns. */
+static bool reenter_cb(petrel_conn *conn, const petrel_cert_request *req, void *userdata)
+{
+    int *refused = userdata;
+    uint8_t b[64];
+    size_t n = 0;
+    petrel_status st[] = {
+        petrel_conn_read(conn, b, sizeof(b), &n),
+        petrel_conn_shutdown(conn),
+        petrel_conn_process(conn),
+        petrel_conn_do_handshake(conn),
+        petrel_conn_feed(conn, b, 1, &n),
+    };
+    for (size_t i = 0; i < PT_ARRAY_LEN(st); i++) {
+        *refused += st[i] == PETREL_ERR_MISUSE;
+    }
+    const char *why = petrel_conn_error(conn)->message;
+    if (strstr(why, "inside the client certificate callback") == NULL) {
+        *refused = -100;
+    }
+    return req->post_handshake;
+}
+
+static void test_callback_cannot_reenter(void **state)
+{
+    setup t;
+    int refused = 0;
+    t.cctx = client_ctx();
+    t.sctx = server_ctx("server-p256");
+    assert_int_equal(petrel_ctx_set_verify_mode(t.sctx, PETREL_CERT_REQUIRED), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_post_handshake_auth(t.sctx, true), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_post_handshake_auth(t.cctx, true), PETREL_OK);
+    assert_int_equal(petrel_ctx_load_cert_chain(t.cctx, pki("client-p256-chain.pem"),
+                                                pki("client-p256.key"), NULL, NULL),
+                     PETREL_OK);
+    petrel_ctx_set_client_cert_callback(t.cctx, reenter_cb, &refused);
+    t.p = pair_new(t.cctx, t.sctx);
+    pair_handshake_ok(&t.p);
+    assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
+    assert_int_equal(drive_round(&t), PETREL_OK);
+    assert_int_equal(refused, 5);
+    expect_client_named(&t);
+    pair_exchange(&t.p, t.p.s, t.p.c, "no record was lost", 18);
+    pair_exchange(&t.p, t.p.c, t.p.s, "both ways", 9);
+    setup_free(&t);
+}
+
 /* After a fatal error nothing is delivered, not even data that arrived
  * before it from the peer that then failed to authenticate. */
 static void test_fatal_error_hides_buffered_data(void **state)
@@ -765,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_empty_context_after_handshake),
         cmocka_unit_test(test_nonempty_context_in_handshake),
         cmocka_unit_test(test_client_cert_callback),
+        cmocka_unit_test(test_callback_cannot_reenter),
         cmocka_unit_test(test_callback_sees_ca_names),
         cmocka_unit_test(test_pha_does_not_change_server_verification),
         cmocka_unit_test(test_pha_chain_fails_verification),
