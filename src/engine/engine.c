@@ -56,7 +56,15 @@ petrel_status pt_engine_init(petrel_conn *conn)
     if (conn->hs == NULL) {
         return pt_fail(&conn->err, PETREL_ERR_NO_MEMORY, -1, "out of memory");
     }
-    pt_tr_init(&conn->hs->tr);
+    /* Raw bytes: a ClientHello before the suite is known; in TLS 1.2 with
+     * client authentication, every message up to CertificateVerify, two
+     * chains included. */
+    const petrel_limits *l = &conn->ctx->limits;
+    size_t chains =
+        l->max_cert_chain_bytes < SIZE_MAX / 4 ? 2 * l->max_cert_chain_bytes : SIZE_MAX / 2;
+    size_t messages =
+        l->max_handshake_message < SIZE_MAX / 8 ? 2 * l->max_handshake_message : SIZE_MAX / 4;
+    pt_tr_init_max(&conn->hs->tr, chains + messages + 64 * 1024);
     pt_buf_init(&conn->hsout, PT_FLIGHT_MAX, false);
     pt_set_state(conn, conn->role == PETREL_CLIENT ? PT_ST_START : PT_ST_S_WAIT_CH);
     return PETREL_OK;

@@ -150,6 +150,10 @@ typedef struct pt_transcript {
 } pt_transcript;
 
 void pt_tr_init(pt_transcript *tr);
+/* With a cap on the raw bytes kept before (or beside) the hash. */
+void pt_tr_init_max(pt_transcript *tr, size_t raw_max);
+/* Stops keeping the raw bytes beside a running hash, and frees them. */
+void pt_tr_drop_raw(pt_transcript *tr);
 void pt_tr_free(pt_transcript *tr);
 petrel_status pt_tr_add(pt_transcript *tr, const uint8_t *msg, size_t len,
                         pt_error *err) PT_MUST_USE;

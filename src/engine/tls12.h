@@ -62,6 +62,8 @@ petrel_status pt_downgrade_check(petrel_conn *conn, const uint8_t random[32]) PT
 
 /* --- tls12_keys.c -------------------------------------------------------- */
 
+/* Starts the running hash once the suite is known. */
+petrel_status pt_tls12_transcript_start(petrel_conn *conn) PT_MUST_USE;
 petrel_status pt_tls12_transcript_hash(petrel_conn *conn, uint8_t out[PT_MAX_HASH]) PT_MUST_USE;
 /* Derives the master secret from hs->t12.pms (and wipes it); with EMS the
  * transcript must end with ClientKeyExchange. */

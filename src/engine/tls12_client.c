@@ -167,6 +167,7 @@ petrel_status pt_tls12_server_hello_recv(petrel_conn *conn, pt_span body, const 
     conn->hash = pt_suite_hash(sh.suite);
     memcpy(hs->server_random, sh.random.p, 32);
     PT_TRY(pt_tr_add(&hs->tr, raw, raw_len, &conn->err));
+    PT_TRY(pt_tls12_transcript_start(conn));
     /* The TLS 1.3 key share is of no use now. */
     pt_kex_free(hs->kex);
     hs->kex = NULL;

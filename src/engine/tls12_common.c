@@ -99,6 +99,8 @@ petrel_status pt_tls12_ccs_recv(petrel_conn *conn, const pt_record *rec)
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
                         "change_cipher_spec is not the single byte 1 (RFC 5246 7.1)");
     }
+    /* Every CertificateVerify of the handshake is behind us. */
+    pt_tr_drop_raw(&conn->hs->tr);
     /* The Finished that follows must start a fresh handshake record. */
     if (conn->hsmsg.len != 0) {
         return pt_fault(&conn->err, PETREL_ALERT_UNEXPECTED_MESSAGE,

@@ -26,16 +26,25 @@
 /* RFC 5288 3: a 4-byte salt; RFC 7905 2: a 12-byte IV. */
 #define PT_TLS12_GCM_SALT 4
 
-/* The raw messages stay for CertificateVerify (RFC 5246 7.4.8); the hash
- * runs beside them from the first time it is needed, so the extended master
- * secret and both Finished messages do not hash the whole handshake again. */
+/* RFC 5246 7.4.8: a CertificateVerify signs the raw handshake messages, so
+ * they are kept beside the running hash only while one can still come:
+ * on a server that asks for a certificate, on a client that has one. The
+ * extended master secret and both Finished messages read the hash. */
+petrel_status pt_tls12_transcript_start(petrel_conn *conn)
+{
+    const petrel_ctx *ctx = conn->ctx;
+    bool signs =
+        conn->role == PETREL_SERVER ? ctx->verify_mode != PETREL_CERT_NONE : ctx->cred != NULL;
+    pt_transcript *tr = &conn->hs->tr;
+    if (signs) {
+        return pt_tr_start_hash_keep_raw(tr, ctx->algs, conn->hash, &conn->err);
+    }
+    return pt_tr_start_hash(tr, ctx->algs, conn->hash, &conn->err);
+}
+
 petrel_status pt_tls12_transcript_hash(petrel_conn *conn, uint8_t out[PT_MAX_HASH])
 {
-    pt_transcript *tr = &conn->hs->tr;
-    if (!tr->hashing) {
-        PT_TRY(pt_tr_start_hash_keep_raw(tr, conn->ctx->algs, conn->hash, &conn->err));
-    }
-    return pt_tr_hash(tr, out, &conn->err);
+    return pt_tr_hash(&conn->hs->tr, out, &conn->err);
 }
 
 /* Logs the master secret in the NSS key-log format of TLS 1.2. */

@@ -401,6 +401,7 @@ petrel_status pt_tls12_client_hello_recv(petrel_conn *conn, pt_span suites, pt_s
     PT_TRY(ch12_suite(conn, suites, x));
     PT_TRY(pt_tls12_record_size_limit(conn, x));
     PT_TRY(pt_tr_add(&conn->hs->tr, raw, raw_len, &conn->err));
+    PT_TRY(pt_tls12_transcript_start(conn));
     pt_trace(conn, "client offers TLSv1.2; chose %s, %s, %s", pt_suite_name(conn->suite),
              pt_group_name(conn->group),
              conn->hs->t12.ems ? "extended master secret" : "legacy master secret");

@@ -11,7 +11,12 @@
 
 void pt_tr_init(pt_transcript *tr)
 {
-    pt_buf_init(&tr->raw, PT_TRANSCRIPT_RAW_MAX, false);
+    pt_tr_init_max(tr, PT_TRANSCRIPT_RAW_MAX);
+}
+
+void pt_tr_init_max(pt_transcript *tr, size_t raw_max)
+{
+    pt_buf_init(&tr->raw, raw_max, false);
     tr->hash.md_ctx = NULL;
     tr->hashing = false;
     tr->keep_raw = false;
@@ -68,6 +73,14 @@ petrel_status pt_tr_start_hash_keep_raw(pt_transcript *tr, const pt_algs *algs, 
     tr->hashing = true;
     tr->keep_raw = true;
     return pt_hash_update(&tr->hash, tr->raw.data, tr->raw.len, err);
+}
+
+void pt_tr_drop_raw(pt_transcript *tr)
+{
+    if (tr->hashing) {
+        tr->keep_raw = false;
+        pt_buf_release(&tr->raw);
+    }
 }
 
 petrel_status pt_tr_hrr_reset(pt_transcript *tr, const pt_algs *algs, pt_error *err)

@@ -1062,6 +1062,55 @@ static void test_client_auth(void **state)
     client_auth_case(PETREL_CERT_REQUIRED, NULL, false);
 }
 
+/* A server certificate of about 310 KB with the limits raised to take it:
+ * TLS 1.2 keeps the raw messages only while a CertificateVerify can still
+ * come, and then as many as the limits allow. */
+static void big_chain_case(int version, bool client_auth)
+{
+    petrel_limits big = {1 << 20, 10, 1 << 20, 0};
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-big");
+    set_bounds(cctx, version, version);
+    assert_int_equal(petrel_ctx_set_limits(cctx, &big), PETREL_OK);
+    assert_int_equal(petrel_ctx_set_limits(sctx, &big), PETREL_OK);
+    if (client_auth) {
+        assert_int_equal(petrel_ctx_set_verify_mode(sctx, PETREL_CERT_REQUIRED), PETREL_OK);
+        assert_int_equal(petrel_ctx_load_cert_chain(cctx, pki("client-p256-chain.pem"),
+                                                    pki("client-p256.key"), NULL, NULL),
+                         PETREL_OK);
+    }
+    pair p = pair_new(cctx, sctx);
+    pair_handshake_ok(&p);
+    assert_int_equal(petrel_conn_version(p.c), version);
+    assert_int_equal(petrel_conn_has_peer_cert(p.s), client_auth);
+    exchange_both_ways(&p);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
+static void test_big_certificate(void **state)
+{
+    big_chain_case(V12, false);
+    big_chain_case(V12, true);
+    big_chain_case(V13, false);
+    big_chain_case(V13, true);
+    /* With the default limits the chain is refused by name, not by an
+     * internal error. */
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-big");
+    set_bounds(cctx, V12, V12);
+    pair p = pair_new(cctx, sctx);
+    petrel_status ss;
+    petrel_status cs = pair_handshake(&p, &ss);
+    assert_int_equal(cs, PETREL_ERR_PROTOCOL);
+    assert_int_not_equal(petrel_conn_error(p.c)->alert, PETREL_ALERT_INTERNAL_ERROR);
+    expect_message(p.c, "limit");
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 /* A client with a certificate the server does not trust. */
 static void test_client_cert_untrusted(void **state)
 {
@@ -1356,6 +1405,7 @@ int main(void)
         cmocka_unit_test(test_ecdsa_curve_not_listed),
         cmocka_unit_test(test_legacy_suites_refused),
         cmocka_unit_test(test_client_auth),
+        cmocka_unit_test(test_big_certificate),
         cmocka_unit_test(test_client_cert_untrusted),
         cmocka_unit_test(test_ems_used),
         cmocka_unit_test(test_ems_absent),

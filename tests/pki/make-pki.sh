@@ -131,6 +131,19 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 EOF
 
+# A leaf of about 310 KB of DER (15,000 subjectAltNames): larger than the default
+# limits on messages and chains, for tests that raise them.
+{
+    printf '\n[ big_ext ]\nbasicConstraints = critical, CA:FALSE\n'
+    printf 'keyUsage = critical, digitalSignature\nextendedKeyUsage = serverAuth\n'
+    printf 'subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n'
+    printf 'subjectAltName = DNS:localhost'
+    for i in $(seq -w 0 14999); do
+        printf ',DNS:h%s.example.test' "$i"
+    done
+    printf '\n'
+} >>ext.cnf
+
 # `openssl req` reads extension sections from its own configuration.
 cat - ext.cnf >req.cnf <<EOF
 [ req ]
@@ -195,6 +208,7 @@ issue int-ca client-rsa2048 rsa2048 "$ORG/CN=client.test" client_ext
 issue int-ca client-p384 p384 "$ORG/CN=client.test" client_ext
 issue int-ca client-ed25519 ed25519 "$ORG/CN=client.test" client_ext
 issue int-ca client-rsapss rsapss "$ORG/CN=client.test" client_ext
+issue int-ca server-big p256 "$ORG/CN=localhost" big_ext
 
 # ----------------------------------------------------------- bad leaves ---
 
@@ -207,7 +221,7 @@ issue int-ca cnonly p256 "$ORG/CN=localhost" cnonly_ext
 issue int-ca revoked p256 "$ORG/CN=localhost" server_ext
 issue int-ca rsa1024 rsa1024 "$ORG/CN=localhost" server_ext
 
-for leaf in server-p256 server-rsa2048 server-p384 server-ed25519 server-rsapss \
+for leaf in server-p256 server-rsa2048 server-p384 server-ed25519 server-rsapss server-big \
     client-p256 client-rsa2048 client-p384 client-ed25519 client-rsapss expired client-expired \
     notyet wronghost cnonly revoked rsa1024; do
     chain "$leaf"
@@ -246,7 +260,7 @@ verify() { # EXPECT(ok|fail) ARGS...
     cat verify.log >&2
     exit 1
 }
-for leaf in server-p256 server-rsa2048 server-p384 server-ed25519 server-rsapss \
+for leaf in server-p256 server-rsa2048 server-p384 server-ed25519 server-rsapss server-big \
     client-p256 client-rsa2048 client-p384 client-ed25519 client-rsapss wronghost cnonly revoked; do
     verify ok -CAfile ca.pem -untrusted int-ca.pem "$leaf.pem"
 done

@@ -71,21 +71,28 @@ void pair_free(pair *p)
 
 size_t pair_move(petrel_conn *from, petrel_conn *to)
 {
-    uint8_t buf[4096];
     size_t total = 0;
-    size_t n;
-    while ((n = petrel_conn_take_output(from, buf, sizeof(buf))) > 0) {
-        size_t off = 0;
-        while (off < n) {
-            size_t used = 0;
-            petrel_status st = petrel_conn_feed(to, buf + off, n - off, &used);
-            assert_int_equal(st, PETREL_OK);
-            assert_true(used > 0);
-            off += used;
+    for (;;) {
+        size_t len = 0;
+        const uint8_t *out = petrel_conn_output_peek(from, &len);
+        if (len == 0) {
+            return total;
         }
-        total += n;
+        size_t used = 0;
+        petrel_status st = petrel_conn_feed(to, out, len, &used);
+        if (st != PETREL_OK) {
+            /* Only a receiver that has already failed refuses input. */
+            assert_int_equal(st, petrel_conn_error(to)->status);
+            assert_int_not_equal(st, PETREL_ERR_MISUSE);
+            return total;
+        }
+        if (used == 0) {
+            /* The receiver holds all it may: the rest waits at the sender. */
+            return total;
+        }
+        petrel_conn_output_consume(from, used);
+        total += used;
     }
-    return total;
 }
 
 static bool settled(petrel_status st)
