@@ -344,7 +344,12 @@ static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
         memcpy(conn->deliver_to + conn->delivered, rec->data, direct);
     }
     conn->delivered += direct;
-    if (!pt_buf_append(&conn->app, rec->data + direct, rec->len - direct)) {
+    size_t rest = rec->len - direct;
+    bool kept = pt_buf_append(&conn->app, rec->data + direct, rest);
+    /* The application buffer wipes what it holds; the copy decrypted in
+     * place in the input buffer is wiped here. */
+    pt_wipe(rec->data + direct, rest);
+    if (!kept) {
         return pt_fail(&conn->err, PETREL_ERR_INTERNAL, PETREL_ALERT_INTERNAL_ERROR,
                        "application data buffer overflow");
     }

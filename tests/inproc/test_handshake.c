@@ -574,6 +574,49 @@ static void test_shutdown_keeps_late_data_on_sockets(void **state)
     petrel_ctx_free(sctx);
 }
 
+static bool block_contains(const pt_buf *b, const char *needle)
+{
+    if (b->data == NULL) {
+        return false;
+    }
+    const uint8_t *block = b->data - b->head;
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= b->cap; i++) {
+        if (memcmp(block + i, needle, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Plaintext that does not fit the reader's buffer is kept in the
+ * application buffer; its decrypted copy in the input buffer is wiped. */
+static void test_plaintext_not_left_in_input(void **state)
+{
+    static const char marker[] = "PLAINTEXT-MARKER-";
+    char msg[3000];
+    for (size_t i = 0; i < sizeof(msg); i++) {
+        msg[i] = marker[i % (sizeof(marker) - 1)];
+    }
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    pair_handshake_ok(&p);
+    size_t n = 0;
+    assert_int_equal(petrel_conn_write(p.c, msg, sizeof(msg), &n), PETREL_OK);
+    /* A second record stays unread in the input, so the buffer is kept. */
+    assert_int_equal(petrel_conn_write(p.c, "x", 1, &n), PETREL_OK);
+    pair_move(p.c, p.s);
+    char got[10];
+    assert_int_equal(petrel_conn_read(p.s, got, sizeof(got), &n), PETREL_OK);
+    assert_int_equal(n, sizeof(got));
+    assert_true(petrel_conn_pending(p.s) > 0);
+    assert_false(block_contains(&p.s->in, marker));
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -591,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_take_output_when_empty),
         cmocka_unit_test(test_output_peek_and_consume),
         cmocka_unit_test(test_shutdown_keeps_late_data),
+        cmocka_unit_test(test_plaintext_not_left_in_input),
         cmocka_unit_test(test_shutdown_keeps_late_data_on_sockets),
         cmocka_unit_test(test_reads_of_every_size),
     };
