@@ -564,6 +564,28 @@ static petrel_status ch_pha(petrel_conn *conn, const pt_exts *x)
     return PETREL_OK;
 }
 
+/* RFC 8446 4.2.10: 0-RTT is never accepted. Offered early data is skipped
+ * (up to the context's buffered plaintext limit): records that do not open
+ * under the handshake key, or, after a HelloRetryRequest, application data
+ * records until the second ClientHello, which must not offer it again. */
+static petrel_status ch_early_data(petrel_conn *conn, const pt_exts *x)
+{
+    bool offered = pt_has_ext(x, PT_X_EARLY_DATA);
+    if (conn->state == PT_ST_S_WAIT_CH_AFTER_HRR) {
+        conn->early_skip = 0;
+        if (offered) {
+            return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                            "early_data offered after HelloRetryRequest (RFC 8446 4.2.10)");
+        }
+        return PETREL_OK;
+    }
+    if (offered) {
+        conn->early_skip = conn->ctx->limits.max_buffered_plaintext + 2 * PT_MAX_RECORD;
+        pt_trace(conn, "client offered early data: it will be skipped (no 0-RTT)");
+    }
+    return PETREL_OK;
+}
+
 petrel_status pt_client_hello_recv(petrel_conn *conn, pt_span body, const uint8_t *raw,
                                    size_t raw_len)
 {
@@ -586,10 +608,7 @@ petrel_status pt_client_hello_recv(petrel_conn *conn, pt_span body, const uint8_
     PT_TRY(ch_pha(conn, &ch.x));
     PT_TRY(pt_psk_server_check(conn, &ch.x));
     PT_TRY(pt_record_size_limit_recv(conn, &ch.x));
-    if (pt_has_ext(&ch.x, PT_X_EARLY_DATA) && conn->state == PT_ST_S_WAIT_CH_AFTER_HRR) {
-        return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                        "early_data offered after HelloRetryRequest (RFC 8446 4.2.10)");
-    }
+    PT_TRY(ch_early_data(conn, &ch.x));
     pt_span share;
     bool need_hrr;
     PT_TRY(ch_key_share(conn, &ch.x, &share, &need_hrr));

@@ -55,6 +55,9 @@ struct petrel_conn {
     /* The application's client certificate callback is running: calls that
      * process input are refused until it returns. */
     bool in_callback;
+    /* Server: bytes of the client's 0-RTT data still to be skipped (RFC
+     * 8446 4.2.10); 0 when none was offered or it has ended. */
+    size_t early_skip;
 
     pt_record_layer rl;
     int state;        /* pt_state, see engine/internal.h */

@@ -390,10 +390,29 @@ static petrel_status eof_error(petrel_conn *conn)
     return pt_conn_fatal(conn, PETREL_ERR_EOF);
 }
 
+/* Server: whether rec is 0-RTT data the client sent on a ticket, to be
+ * skipped (see ch_early_data): a record that failed to open under the
+ * handshake key, or application data before the second ClientHello. */
+static bool skip_early_data(petrel_conn *conn, petrel_status st, const pt_record *rec)
+{
+    if (conn->early_skip < rec->wire_len || rec->wire_len == 0) {
+        return false;
+    }
+    bool unopened = st == PETREL_ERR_PROTOCOL && conn->rl.rd.on &&
+                    conn->err.pub.alert == PETREL_ALERT_BAD_RECORD_MAC;
+    bool before_hello = st == PETREL_OK && !conn->rl.rd.on && rec->type == PT_CT_APPLICATION_DATA;
+    if (!unopened && !before_hello) {
+        return false;
+    }
+    conn->early_skip -= rec->wire_len;
+    pt_trace(conn, "skipped a record of early data (%zu bytes)", rec->wire_len);
+    return true;
+}
+
 /* Opens and handles the next record. WANT_READ when none is complete. */
 static petrel_status next_record(petrel_conn *conn)
 {
-    pt_record rec;
+    pt_record rec = {0};
     uint8_t *dst = NULL;
     size_t dst_cap = 0;
     if (conn->deliver_to != NULL && conn->app.len == 0) {
@@ -410,6 +429,16 @@ static petrel_status next_record(petrel_conn *conn)
         return pt_fail_count(&conn->err, PETREL_ERR_WANT_READ,
                              "waiting for more data from the peer (", conn->in.len,
                              " bytes of a record so far)");
+    }
+    if (conn->early_skip > 0) {
+        if (skip_early_data(conn, st, &rec)) {
+            pt_buf_consume(&conn->in, rec.wire_len);
+            return PETREL_OK;
+        }
+        /* The first record that opens starts the client's second flight. */
+        if (st == PETREL_OK && conn->rl.rd.on && rec.type != PT_CT_CHANGE_CIPHER_SPEC) {
+            conn->early_skip = 0;
+        }
     }
     if (st != PETREL_OK) {
         return pt_conn_fatal(conn, st);

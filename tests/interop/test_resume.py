@@ -128,6 +128,59 @@ class OpensslClientResumes(PeerTestCase):
         self.assertFalse(os.path.exists(path))
 
 
+class EarlyDataSkipped(PeerTestCase):
+    """A client offers 0-RTT data on a ticket from another server of the same
+    name (openssl s_server -early_data): `petrel server` cannot resume it,
+    skips the early data (RFC 8446 4.2.10) and completes a full handshake."""
+
+    def setUp(self):
+        super().setUp()
+        self.tmpdir = tempfile.mkdtemp(prefix="petrel-early-")
+        self.addCleanup(shutil.rmtree, self.tmpdir, ignore_errors=True)
+        self.early = os.path.join(self.tmpdir, "early.txt")
+        with open(self.early, "wb") as f:
+            f.write(b"early line that must not be taken\n" * 100)
+
+    def ticket_with_early_data(self):
+        server, port = self.openssl_server("-early_data", name="openssl s_server (0-RTT)")
+        path = os.path.join(self.tmpdir, "session-0rtt.pem")
+        client = self.openssl_client(port, "-sess_out", path, name="openssl s_client first")
+        client.send(b"hello\n")
+        server.wait_for(r"hello")
+        client.close_stdin()
+        self.assertEqual(client.wait(), 0)
+        server.stop()
+        with open(path) as f:
+            self.assertIn("Max Early Data: 16384", client.text() + f.read())
+        return path
+
+    def offer(self, port, path, *args):
+        client = self.openssl_client(port, "-sess_in", path, "-early_data", self.early, *args,
+                                     name="openssl s_client with early data")
+        client.send(b"after the handshake\n")
+        client.wait_for(r"after the handshake")
+        client.close_stdin()
+        self.assertEqual(client.wait(), 0)
+        self.expect(client, r"Early data was rejected")
+        self.expect(client, r"New, TLSv1\.3")
+        self.expect_not(client, r"early line")
+        return client
+
+    def test_skipped(self):
+        path = self.ticket_with_early_data()
+        server, port = self.petrel_server("--trace")
+        self.offer(port, path)
+        server.wait_for(r"skipped a record of early data", stream="err")
+
+    def test_skipped_after_hello_retry_request(self):
+        path = self.ticket_with_early_data()
+        # s_client's key share is x25519; the server wants P-256: HRR.
+        server, port = self.petrel_server("--groups", "P-256", "--trace")
+        self.offer(port, path, "-groups", "x25519:P-256")
+        server.wait_for(r"HelloRetryRequest", stream="err")
+        server.wait_for(r"skipped a record of early data", stream="err")
+
+
 class PetrelClientResumes(PeerTestCase):
     """`petrel client --reconnect` offers the first connection's session."""
 
