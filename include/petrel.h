@@ -418,7 +418,8 @@ PETREL_API const char *petrel_conn_signature_algorithm(const petrel_conn *conn);
 PETREL_API const char *petrel_conn_peer_signature_algorithm(const petrel_conn *conn);
 PETREL_API const char *petrel_conn_alpn_selected(const petrel_conn *conn);
 PETREL_API const char *petrel_conn_server_hostname(const petrel_conn *conn);
-/* Number of NewSessionTickets received and kept. */
+/* Number of NewSessionTickets received (the newest few are kept: see
+ * petrel_conn_get_session). */
 PETREL_API size_t petrel_conn_session_tickets(const petrel_conn *conn);
 
 /* --- Session resumption (TLS 1.3 PSK with (EC)DHE, RFC 8446 2.2), shaped
@@ -491,7 +492,9 @@ PETREL_API void petrel_conn_set_trace_callback(petrel_conn *conn, petrel_trace_c
 /* Deterministic randomness for fuzzing and reproducible tests only: replaces
  * the random source of every connection in the process with a fixed stream
  * derived from seed, seals session tickets with a fixed key and freezes
- * the clock tickets are timed by. Never use in production. */
+ * the clock tickets are timed by. Every server context then accepts every
+ * other context's tickets, with the client authentication they record, and
+ * no secret is secret. Never use in production. */
 PETREL_API void petrel_insecure_set_deterministic_random(uint64_t seed);
 
 #ifdef __cplusplus

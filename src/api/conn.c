@@ -55,7 +55,11 @@ static void init_buffers(petrel_conn *conn, const petrel_limits *limits)
     pt_buf_init(&conn->out, PT_OUT_MAX, false);
     pt_buf_init(&conn->app, limits->max_buffered_plaintext + PT_MAX_PLAINTEXT, true);
     /* 4 bytes of message header precede the body (RFC 8446 4). */
-    pt_buf_init(&conn->hsmsg, limits->max_handshake_message + 4, false);
+    /* A NewSessionTicket may be larger than the limit (see hs_missing). */
+    size_t hs_max = limits->max_handshake_message > PT_MAX_NEW_SESSION_TICKET
+                        ? limits->max_handshake_message
+                        : PT_MAX_NEW_SESSION_TICKET;
+    pt_buf_init(&conn->hsmsg, hs_max + 4, false);
 }
 
 static void release_buffers(petrel_conn *conn)

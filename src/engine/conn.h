@@ -17,6 +17,15 @@ struct pt_hs; /* handshake in progress, engine-private */
 
 /* A session ticket kept for resumption (RFC 8446 4.6.1). */
 #define PT_MAX_TICKETS 4
+/* A client offers tickets of at most this size, so that its ClientHello
+ * stays well inside any server's handshake message limit; a server issues
+ * none larger than half of it. */
+#define PT_TICKET_OFFER_MAX ((size_t)32 * 1024)
+/* A NewSessionTicket is read whole even when it is larger than the handshake
+ * message limit (RFC 8446 4.6.1: a ticket up to 2^16-1 bytes, its
+ * extensions as many): a ticket too large to offer is dropped, the
+ * connection goes on. */
+#define PT_MAX_NEW_SESSION_TICKET (4 + 4 + 1 + 255 + 2 + 65535 + 2 + 65535)
 typedef struct pt_ticket {
     uint8_t *ticket; /* NULL when the slot is free */
     size_t len;

@@ -253,6 +253,10 @@ static petrel_status hs_missing(petrel_conn *conn, size_t *missing)
         *missing = 4 - conn->hsmsg.len;
         return PETREL_OK;
     }
+    if (p[0] == PT_HS_NEW_SESSION_TICKET && conn->handshake_done &&
+        limit < PT_MAX_NEW_SESSION_TICKET) {
+        limit = PT_MAX_NEW_SESSION_TICKET;
+    }
     size_t body_len = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
     if (body_len > limit) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,

@@ -36,9 +36,18 @@ petrel_status pt_ticket_recv(petrel_conn *conn, pt_span body, const uint8_t *raw
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed NewSessionTicket");
     }
     PT_TRY(pt_exts_parse(exts, PT_XBIT(PT_X_EARLY_DATA), false, &x, &conn->err));
+    /* RFC 8446 4.2.10: struct { uint32 max_early_data_size; } EarlyDataIndication. */
+    if (pt_has_ext(&x, PT_X_EARLY_DATA) && x.body[PT_X_EARLY_DATA].len != 4) {
+        return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
+                        "malformed early_data extension in a NewSessionTicket");
+    }
     pt_trace(conn, "received a session ticket (lifetime %u s)", lifetime);
     /* RFC 8446 4.6.1: a lifetime of zero means discard at once. */
     if (lifetime == 0) {
+        return PETREL_OK;
+    }
+    if (ticket.len > PT_TICKET_OFFER_MAX) {
+        pt_trace(conn, "dropped a ticket of %zu bytes: too large to offer", ticket.len);
         return PETREL_OK;
     }
     pt_ticket *t = &conn->kept[conn->tickets % PT_MAX_TICKETS];

@@ -104,5 +104,6 @@ bool pt_session_offerable(const petrel_conn *conn, const petrel_session *s)
     uint64_t now = pt_now_ms();
     uint64_t end = s->received_ms + (uint64_t)s->lifetime * 1000u;
     return same_name(conn->hostname, s->hostname) && now >= s->received_ms && now < end &&
+           s->ticket_len <= PT_TICKET_OFFER_MAX &&
            suite_of_hash_offered(conn, pt_suite_hash(s->suite));
 }

@@ -24,7 +24,9 @@
  *
  * A client that authenticated in the handshake gets its chain recorded
  * (it is bounded by the context's limits when received); when that would
- * not fit in a ticket (2^16-1 bytes), no tickets are sent.
+ * not fit in a ticket of PT_TICKET_MAX bytes (16 KiB, so that a ClientHello
+ * carrying it stays far from any handshake message limit), no tickets are
+ * sent.
  */
 #include <string.h>
 
@@ -33,7 +35,7 @@
 #define PT_TICKET_FORMAT 1
 #define PT_TICKET_IV 12
 #define PT_TICKET_HEAD (PT_TICKET_KEY_NAME + PT_TICKET_IV)
-#define PT_TICKET_MAX 65535
+#define PT_TICKET_MAX (PT_TICKET_OFFER_MAX / 2)
 #define PT_TICKET_NONCE 8
 #define PT_MAX_CHAIN_LEN 64
 

@@ -949,6 +949,75 @@ static void test_threads_share_a_session(void **state)
 
 /* --- RFC 8448 section 4: the binder of a resumed ClientHello ------------------------- */
 
+/* A NewSessionTicket the server's keys seal by hand: lifetime 3600, the
+ * given ticket and extension block. Returns its length in msg. */
+static size_t make_nst(uint8_t *msg, size_t cap, size_t ticket_len, const uint8_t *ext,
+                       size_t ext_len)
+{
+    size_t body = 4 + 4 + 1 + 1 + 2 + ticket_len + 2 + ext_len;
+    assert_true(4 + body <= cap);
+    size_t n = 0;
+    msg[n++] = PT_HS_NEW_SESSION_TICKET;
+    msg[n++] = (uint8_t)(body >> 16);
+    msg[n++] = (uint8_t)(body >> 8);
+    msg[n++] = (uint8_t)body;
+    static const uint8_t head[] = {0, 0, 0x0e, 0x10, 1, 2, 3, 4, 1, 0x42};
+    memcpy(msg + n, head, sizeof(head));
+    n += sizeof(head);
+    msg[n++] = (uint8_t)(ticket_len >> 8);
+    msg[n++] = (uint8_t)ticket_len;
+    memset(msg + n, 0x5a, ticket_len);
+    n += ticket_len;
+    msg[n++] = (uint8_t)(ext_len >> 8);
+    msg[n++] = (uint8_t)ext_len;
+    memcpy(msg + n, ext, ext_len);
+    return n + ext_len;
+}
+
+/* The largest ticket RFC 8446 allows is taken in without ending the
+ * connection, and dropped, since it could not be offered; a ticket just
+ * small enough is kept. A malformed early_data extension is decode_error. */
+static void test_large_and_malformed_tickets(void **state)
+{
+    static uint8_t msg[80 * 1024];
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    assert_int_equal(petrel_ctx_set_num_tickets(sctx, 0), PETREL_OK);
+    pair p = pair_new(cctx, sctx);
+    pair_handshake_ok(&p);
+    size_t n = make_nst(msg, sizeof(msg), 65535, NULL, 0);
+    assert_int_equal(pt_send_handshake(p.s, msg, n, NULL), PETREL_OK);
+    assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
+    pair_exchange(&p, p.s, p.c, "still connected", 15);
+    assert_null(petrel_conn_get_session(p.c));
+    n = make_nst(msg, sizeof(msg), PT_TICKET_OFFER_MAX, NULL, 0);
+    assert_int_equal(pt_send_handshake(p.s, msg, n, NULL), PETREL_OK);
+    assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
+    pair_exchange(&p, p.s, p.c, "kept", 4);
+    petrel_session *sess = petrel_conn_get_session(p.c);
+    assert_non_null(sess);
+    /* Offered, its ClientHello stays within the server's message limit; the
+     * server cannot open the ticket and makes a full handshake. */
+    pair again = pair_new(cctx, sctx);
+    assert_int_equal(petrel_conn_set_session(again.c, sess), PETREL_OK);
+    pair_handshake_ok(&again);
+    assert_false(petrel_conn_session_reused(again.c));
+    pair_free(&again);
+    petrel_session_free(sess);
+    static const uint8_t bad_early[] = {0, 42, 0, 2, 0, 0};
+    n = make_nst(msg, sizeof(msg), 100, bad_early, sizeof(bad_early));
+    assert_int_equal(pt_send_handshake(p.s, msg, n, NULL), PETREL_OK);
+    assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
+    pair_move(p.s, p.c);
+    uint8_t b[16];
+    assert_int_equal(petrel_conn_read(p.c, b, sizeof(b), &n), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.c)->alert, PETREL_ALERT_DECODE_ERROR);
+    assert_non_null(strstr(petrel_conn_error(p.c)->message, "early_data"));
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 static void test_rfc8448_binder(void **state)
 {
     (void)state;
@@ -1009,6 +1078,7 @@ int main(void)
         cmocka_unit_test(test_set_session_misuse),
         cmocka_unit_test(test_key_update_and_pha_after_resumption),
         cmocka_unit_test(test_threads_share_a_session),
+        cmocka_unit_test(test_large_and_malformed_tickets),
         cmocka_unit_test(test_rfc8448_binder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

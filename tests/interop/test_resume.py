@@ -190,7 +190,9 @@ class PetrelClientResumes(PeerTestCase):
         self.assertEqual(rc, 0)
         self.expect(client, r"session: new\n(.*\n)*reconnecting with the session\n"
                             r"(.*\n)*session: resumed", stream="err")
-        self.expect(client, r"verification: ok", stream="err")
+        self.expect(client, r"verification: ok \(peer sent 2 certificates", stream="err")
+        self.expect(client, r"session: resumed\n(.*\n)*verification: ok in the session's first "
+                            r"connection \(the server sent 2 certificates then", stream="err")
         server.wait_for(r"Reused session-id")
 
     def test_openssl_server_hello_retry_request(self):

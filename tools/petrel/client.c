@@ -63,7 +63,12 @@ static void print_summary(const petrel_conn *conn)
     long vr = petrel_conn_verify_result(conn);
     size_t sent = petrel_conn_unverified_chain_len(conn);
     size_t path = petrel_conn_verified_chain_len(conn);
-    if (vr == 0 && path == 0) {
+    if (petrel_conn_session_reused(conn)) {
+        fprintf(stderr,
+                "verification: %s in the session's first connection (the server sent %zu "
+                "certificates then, verified path of %zu); none sent now\n",
+                vr == 0 ? "ok" : "failed", sent, path);
+    } else if (vr == 0 && path == 0) {
         fprintf(stderr, "verification: not done (verify mode none); peer sent %zu certificates\n",
                 sent);
     } else {
