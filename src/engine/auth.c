@@ -173,8 +173,9 @@ petrel_status pt_certificate_parse(petrel_conn *conn, pt_span body, pt_span *con
         if (!pt_get_vec24(&list, &der) || der.len == 0 || !pt_get_vec16(&list, &exts)) {
             return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed certificate entry");
         }
-        /* We ask for no per-certificate extensions (RFC 8446 4.4.2). */
-        PT_TRY(pt_exts_parse(exts, 0, true, &x, &conn->err));
+        /* We ask for no per-certificate extensions (RFC 8446 4.4.2), and
+         * none of those we know belongs in a CertificateEntry. */
+        PT_TRY(pt_exts_parse_answer(exts, 0, 0, &x, &conn->err));
         PT_TRY(check_chain_limits(conn, count + 1, 0));
         ders[count] = der.p;
         lens[count] = der.len;

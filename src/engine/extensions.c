@@ -40,8 +40,10 @@ static int ext_index(uint16_t code)
     return -1;
 }
 
-petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_exts *out,
-                            pt_error *err)
+/* specified: the extensions RFC 8446 4.2 lets this message carry; one we
+ * know outside it is illegal_parameter when strict. */
+static petrel_status parse_block(pt_span block, uint32_t allowed, uint32_t specified, bool strict,
+                                 pt_exts *out, pt_error *err)
 {
     uint16_t seen[PT_MAX_EXTENSIONS];
     size_t nseen = 0;
@@ -65,9 +67,15 @@ petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_ext
         seen[nseen++] = type;
         int idx = ext_index(type);
         if (idx < 0 || (allowed & PT_XBIT(idx)) == 0) {
+            if (strict && idx >= 0 && (specified & PT_XBIT(idx)) == 0) {
+                /* RFC 8446 4.2: a known extension in a message it is not
+                 * defined for. */
+                return pt_fault(err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                                "peer sent extension %u in a message that cannot carry it", type);
+            }
             if (strict) {
                 return pt_fault(err, PETREL_ALERT_UNSUPPORTED_EXTENSION,
-                                "peer sent extension %u, which is not allowed here", type);
+                                "peer sent extension %u, which we did not offer", type);
             }
             continue;
         }
@@ -166,4 +174,16 @@ petrel_status pt_set_alpn(petrel_conn *conn, pt_span name)
     pt_free(conn->alpn);
     conn->alpn = copy;
     return PETREL_OK;
+}
+
+petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_exts *out,
+                            pt_error *err)
+{
+    return parse_block(block, allowed, 0xffffffffu, strict, out, err);
+}
+
+petrel_status pt_exts_parse_answer(pt_span block, uint32_t specified, uint32_t allowed,
+                                   pt_exts *out, pt_error *err)
+{
+    return parse_block(block, allowed & specified, specified, true, out, err);
 }

@@ -95,6 +95,12 @@ typedef struct pt_exts {
  * strict (messages that answer ours), ignored otherwise. */
 petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_exts *out,
                             pt_error *err) PT_MUST_USE;
+/* A TLS 1.3 answer to our extensions: specified is what RFC 8446 4.2 lets
+ * the message carry, allowed what we offered. A known extension outside
+ * specified is illegal_parameter, one we did not offer (or do not know)
+ * unsupported_extension. */
+petrel_status pt_exts_parse_answer(pt_span block, uint32_t specified, uint32_t allowed,
+                                   pt_exts *out, pt_error *err) PT_MUST_USE;
 static inline bool pt_has_ext(const pt_exts *x, pt_ext_index i)
 {
     return (x->present & PT_XBIT(i)) != 0;

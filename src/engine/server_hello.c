@@ -215,7 +215,7 @@ static petrel_status parse_sh(petrel_conn *conn, pt_span body, pt_sh *sh)
     sh->is_hrr = memcmp(random.p, hrr_random, 32) == 0;
     uint32_t allowed = PT_XBIT(PT_X_SUPPORTED_VERSIONS) | PT_XBIT(PT_X_KEY_SHARE) |
                        (sh->is_hrr ? PT_XBIT(PT_X_COOKIE) : PT_XBIT(PT_X_PRE_SHARED_KEY));
-    PT_TRY(pt_exts_parse(exts, allowed, true, &sh->x, &conn->err));
+    PT_TRY(pt_exts_parse_answer(exts, allowed, allowed, &sh->x, &conn->err));
     if (!pt_has_ext(&sh->x, PT_X_SUPPORTED_VERSIONS)) {
         return pt_fault(&conn->err, PETREL_ALERT_PROTOCOL_VERSION,
                         "server chose TLS 1.2 or older (0x%04x); this client speaks TLS 1.3",
@@ -432,7 +432,10 @@ petrel_status pt_ee_recv(petrel_conn *conn, pt_span body, const uint8_t *raw, si
     if (conn->ctx->alpn_len > 0) {
         allowed |= PT_XBIT(PT_X_ALPN);
     }
-    PT_TRY(pt_exts_parse(exts, allowed, true, &x, &conn->err));
+    uint32_t specified = PT_XBIT(PT_X_SERVER_NAME) | PT_XBIT(PT_X_SUPPORTED_GROUPS) |
+                         PT_XBIT(PT_X_RECORD_SIZE_LIMIT) | PT_XBIT(PT_X_ALPN) |
+                         PT_XBIT(PT_X_EARLY_DATA);
+    PT_TRY(pt_exts_parse_answer(exts, specified, allowed, &x, &conn->err));
     if (pt_has_ext(&x, PT_X_SERVER_NAME) && x.body[PT_X_SERVER_NAME].len != 0) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
                         "server_name in EncryptedExtensions must be empty");

@@ -284,6 +284,7 @@ typedef struct sh_edit {
     uint16_t legacy_version;
     uint16_t suite;
     uint16_t group;
+    uint16_t extra_ext; /* an empty extension of this type, when not 0 */
 } sh_edit;
 
 static void build_server_hello(const petrel_conn *c, const sh_edit *e, msgbuf *out)
@@ -306,6 +307,9 @@ static void build_server_hello(const petrel_conn *c, const sh_edit *e, msgbuf *o
     pt_open(&b, 2);
     static const uint8_t v13[] = {0x03, 0x04};
     put_ext(&b, PT_EXT_SUPPORTED_VERSIONS, v13, sizeof(v13));
+    if (e->extra_ext != 0) {
+        put_ext(&b, e->extra_ext, NULL, 0);
+    }
     pt_put_u16(&b, PT_EXT_KEY_SHARE);
     pt_open(&b, 2);
     pt_put_u16(&b, e->group);
@@ -489,21 +493,35 @@ static petrel_conn *c_bad_p256_share(fx *f, petrel_status *st)
 /* RFC 8446 4.1.3: the server's choice must be among the client's offers. */
 static petrel_conn *c_sh_suite_not_offered(fx *f, petrel_status *st)
 {
-    sh_edit e = {0x0303, 0x1304, PT_GROUP_X25519};
+    sh_edit e = {0x0303, 0x1304, PT_GROUP_X25519, 0};
     return client_gets_sh(f, &e, st);
 }
 
 /* RFC 8446 4.2.8: the server's share must be for the group we shared. */
 static petrel_conn *c_sh_group_not_offered(fx *f, petrel_status *st)
 {
-    sh_edit e = {0x0303, 0x1301, 0x001e};
+    sh_edit e = {0x0303, 0x1301, 0x001e, 0};
     return client_gets_sh(f, &e, st);
 }
 
 /* RFC 8446 4.1.3: legacy_version is 0x0303 in a TLS 1.3 ServerHello. */
 static petrel_conn *c_sh_legacy_version(fx *f, petrel_status *st)
 {
-    sh_edit e = {0x0302, 0x1301, PT_GROUP_X25519};
+    sh_edit e = {0x0302, 0x1301, PT_GROUP_X25519, 0};
+    return client_gets_sh(f, &e, st);
+}
+
+/* RFC 8446 4.2: a known extension in a message that cannot carry it is
+ * illegal_parameter; one never offered is unsupported_extension. */
+static petrel_conn *c_sh_early_data(fx *f, petrel_status *st)
+{
+    sh_edit e = {0x0303, 0x1301, PT_GROUP_X25519, PT_EXT_EARLY_DATA};
+    return client_gets_sh(f, &e, st);
+}
+
+static petrel_conn *c_sh_unknown_extension(fx *f, petrel_status *st)
+{
+    sh_edit e = {0x0303, 0x1301, PT_GROUP_X25519, 0x7a7a};
     return client_gets_sh(f, &e, st);
 }
 
@@ -513,7 +531,7 @@ static petrel_conn *c_server_hello_to_server(fx *f, petrel_status *st)
     msgbuf ch;
     msgbuf sh;
     take_client_hello(f->p.c, &ch);
-    sh_edit e = {0x0303, 0x1301, PT_GROUP_X25519};
+    sh_edit e = {0x0303, 0x1301, PT_GROUP_X25519, 0};
     build_server_hello(f->p.c, &e, &sh);
     feed_record(f->p.s, PT_CT_HANDSHAKE, sh.b, sh.len);
     *st = petrel_conn_do_handshake(f->p.s);
@@ -812,6 +830,9 @@ static const ncase cases[] = {
     {"ServerHello legacy_version 0x0302", c_sh_legacy_version, PROTO, ILLEGAL, "legacy_version",
      true},
     {"ServerHello to a server", c_server_hello_to_server, PROTO, UNEXPECTED, "ServerHello", true},
+    {"early_data in a ServerHello", c_sh_early_data, PROTO, ILLEGAL, "cannot carry", true},
+    {"unknown extension in a ServerHello", c_sh_unknown_extension, PROTO,
+     PETREL_ALERT_UNSUPPORTED_EXTENSION, "did not offer", true},
     {"ClientHello after the handshake", c_client_hello_after_handshake, PROTO, UNEXPECTED,
      "ClientHello", true},
     {"CCS of value 2", c_ccs_wrong_value, PROTO, UNEXPECTED, "change_cipher_spec", false},
