@@ -507,7 +507,11 @@ static void test_shutdown_keeps_late_data(void **state)
         bool server_closed = false;
         petrel_status st = PETREL_OK;
         for (int i = 0; i < 1000 && st != PETREL_ERR_ZERO_RETURN; i++) {
-            st = petrel_conn_read(p.c, got + have, 7000, &n);
+            uint8_t spare[16];
+            size_t room = sizeof(got) - have < 7000 ? sizeof(got) - have : 7000;
+            st = room > 0 ? petrel_conn_read(p.c, got + have, room, &n)
+                          : petrel_conn_read(p.c, spare, sizeof(spare), &n);
+            assert_true(room > 0 || n == 0);
             have += n;
             if (st == PETREL_ERR_WANT_READ) {
                 assert_true(move_what_fits(p.c, p.s) + move_what_fits(p.s, p.c) > 0 ||

@@ -970,7 +970,9 @@ static size_t make_nst(uint8_t *msg, size_t cap, size_t ticket_len, const uint8_
     n += ticket_len;
     msg[n++] = (uint8_t)(ext_len >> 8);
     msg[n++] = (uint8_t)ext_len;
-    memcpy(msg + n, ext, ext_len);
+    if (ext_len > 0) {
+        memcpy(msg + n, ext, ext_len);
+    }
     return n + ext_len;
 }
 
