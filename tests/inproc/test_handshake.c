@@ -583,9 +583,11 @@ static bool block_contains(const pt_buf *b, const char *needle)
     if (b->data == NULL) {
         return false;
     }
+    /* Consumed bytes and those still held: what was ever written. */
     const uint8_t *block = b->data - b->head;
+    size_t written = b->head + b->len;
     size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= b->cap; i++) {
+    for (size_t i = 0; i + n <= written; i++) {
         if (memcmp(block + i, needle, n) == 0) {
             return true;
         }
