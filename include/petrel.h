@@ -278,8 +278,9 @@ typedef struct petrel_cert_request {
 /* Client: choose what to answer a CertificateRequest with. Return true to
  * send the context's loaded chain, false to send an empty Certificate. The
  * callback runs in the middle of a record: calls on conn that process
- * input (read, do_handshake, shutdown, process, feed) return MISUSE there;
- * write and key_update may be called. */
+ * input (read, do_handshake, shutdown, process, feed) return MISUSE there,
+ * and so does write during the handshake; after the handshake (a
+ * post-handshake request) write and key_update may be called. */
 typedef bool (*petrel_client_cert_cb)(petrel_conn *conn, const petrel_cert_request *req,
                                       void *userdata);
 PETREL_API void petrel_ctx_set_client_cert_callback(petrel_ctx *ctx, petrel_client_cert_cb cb,
@@ -377,7 +378,9 @@ PETREL_API PETREL_MUST_USE petrel_status petrel_conn_write(petrel_conn *conn, co
                                                            size_t len, size_t *nwritten);
 /* Decrypted application bytes ready to read without more input. */
 PETREL_API size_t petrel_conn_pending(const petrel_conn *conn);
-/* Sends close_notify (once), then processes what the peer sent. Returns OK
+/* Sends close_notify (once), then processes what the peer sent; MISUSE
+ * before the handshake has completed (free the connection to abandon a
+ * handshake). Returns OK
  * when the peer's close_notify has been received too, or when application
  * data the peer sent before it waits to be read (petrel_conn_pending() > 0:
  * nothing the peer sends is dropped; petrel_conn_read returns it and then

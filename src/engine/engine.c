@@ -627,15 +627,19 @@ petrel_status pt_engine_shutdown(petrel_conn *conn)
     if (conn->failed && conn->err.pub.status != PETREL_ERR_ZERO_RETURN) {
         return conn->err.pub.status;
     }
+    if (!conn->handshake_done) {
+        /* As OpenSSL's and Python's: no close in the middle of a handshake,
+         * whose next flight would follow the close_notify. */
+        return pt_fail(&conn->err, PETREL_ERR_MISUSE, -1,
+                       "shutdown before the handshake completed: finish the handshake, or "
+                       "free the connection to abandon it");
+    }
     if (!conn->close_sent) {
         send_alert(conn, 1, PETREL_ALERT_CLOSE_NOTIFY);
         conn->close_sent = true;
         pt_trace(conn, "sent close_notify");
     }
     if (conn->close_received) {
-        return PETREL_OK;
-    }
-    if (!conn->handshake_done) {
         return PETREL_OK;
     }
     /* The peer may go on sending until it closes too (RFC 8446 6.1): what

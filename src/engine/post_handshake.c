@@ -249,6 +249,11 @@ petrel_status pt_pha_request_recv(petrel_conn *conn, pt_span body, const uint8_t
                         "empty certificate_request_context after the handshake "
                         "(RFC 8446 4.3.2)");
     }
+    if (conn->close_sent) {
+        /* RFC 8446 6.1: nothing follows our close_notify. */
+        pt_trace(conn, "certificate request after our close_notify: not answered");
+        return PETREL_OK;
+    }
     pt_hash tr = {0};
     petrel_status st = pt_hash_copy(&tr, &conn->pha_transcript, &conn->err);
     if (st == PETREL_OK) {

@@ -367,6 +367,10 @@ petrel_status petrel_conn_write(petrel_conn *conn, const void *buf, size_t len, 
     if (conn == NULL) {
         return PETREL_ERR_MISUSE;
     }
+    if (conn->in_callback && !conn->handshake_done) {
+        /* Writing would first drive the handshake the callback is part of. */
+        return refuse_in_callback(conn, "petrel_conn_write during the handshake");
+    }
     *count = 0;
     if (conn->fd < 0) {
         return pt_engine_write(conn, buf, len, count);

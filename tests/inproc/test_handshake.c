@@ -595,6 +595,27 @@ static bool block_contains(const pt_buf *b, const char *needle)
     return false;
 }
 
+/* No close in the middle of a handshake: MISUSE, nothing queued, and the
+ * handshake can still complete. */
+static void test_shutdown_before_handshake_refused(void **state)
+{
+    petrel_ctx *cctx = client_ctx();
+    petrel_ctx *sctx = server_ctx("server-p256");
+    pair p = pair_new(cctx, sctx);
+    assert_int_equal(petrel_conn_shutdown(p.c), PETREL_ERR_MISUSE);
+    assert_non_null(strstr(petrel_conn_error(p.c)->message, "before the handshake completed"));
+    assert_int_equal(petrel_conn_output_pending(p.c), 0);
+    assert_int_equal(petrel_conn_do_handshake(p.c), PETREL_ERR_WANT_READ);
+    pair_move(p.c, p.s);
+    assert_int_equal(petrel_conn_do_handshake(p.s), PETREL_ERR_WANT_READ);
+    assert_int_equal(petrel_conn_shutdown(p.s), PETREL_ERR_MISUSE);
+    pair_handshake_ok(&p);
+    pair_exchange(&p, p.c, p.s, "fine", 4);
+    pair_free(&p);
+    petrel_ctx_free(cctx);
+    petrel_ctx_free(sctx);
+}
+
 /* Plaintext that does not fit the reader's buffer is kept in the
  * application buffer; its decrypted copy in the input buffer is wiped. */
 static void test_plaintext_not_left_in_input(void **state)
@@ -641,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_output_peek_and_consume),
         cmocka_unit_test(test_shutdown_keeps_late_data),
         cmocka_unit_test(test_plaintext_not_left_in_input),
+        cmocka_unit_test(test_shutdown_before_handshake_refused),
         cmocka_unit_test(test_shutdown_keeps_late_data_on_sockets),
         cmocka_unit_test(test_reads_of_every_size),
     };

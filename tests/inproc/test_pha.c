@@ -772,6 +772,64 @@ static void test_callback_cannot_reenter(void **state)
     setup_free(&t);
 }
 
+/* In the handshake, write from the callback would drive the handshake the
+ * callback is part of: refused, and the handshake completes. */
+static bool write_in_handshake_cb(petrel_conn *conn, const petrel_cert_request *req, void *userdata)
+{
+    int *refused = userdata;
+    size_t n = 0;
+    if (petrel_conn_write(conn, "early", 5, &n) == PETREL_ERR_MISUSE &&
+        strstr(petrel_conn_error(conn)->message, "during the handshake") != NULL) {
+        (*refused)++;
+    }
+    return !req->post_handshake;
+}
+
+static void test_callback_cannot_write_in_handshake(void **state)
+{
+    for (int v = 0; v < 2; v++) {
+        int refused = 0;
+        petrel_ctx *cctx = client_ctx();
+        petrel_ctx *sctx = server_ctx("server-p256");
+        assert_int_equal(
+            petrel_ctx_set_maximum_version(cctx, v == 0 ? PETREL_TLS1_3 : PETREL_TLS1_2),
+            PETREL_OK);
+        assert_int_equal(petrel_ctx_set_verify_mode(sctx, PETREL_CERT_REQUIRED), PETREL_OK);
+        assert_int_equal(petrel_ctx_load_cert_chain(cctx, pki("client-p256-chain.pem"),
+                                                    pki("client-p256.key"), NULL, NULL),
+                         PETREL_OK);
+        petrel_ctx_set_client_cert_callback(cctx, write_in_handshake_cb, &refused);
+        pair p = pair_new(cctx, sctx);
+        pair_handshake_ok(&p);
+        assert_int_equal(refused, 1);
+        assert_true(petrel_conn_has_peer_cert(p.s));
+        pair_exchange(&p, p.c, p.s, "after", 5);
+        pair_free(&p);
+        petrel_ctx_free(cctx);
+        petrel_ctx_free(sctx);
+    }
+}
+
+/* RFC 8446 6.1: nothing follows a close_notify, not even the answer to a
+ * certificate request that crossed it. */
+static void test_no_answer_after_close_notify(void **state)
+{
+    setup t;
+    setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
+    pair_handshake_ok(&t.p);
+    assert_int_equal(petrel_conn_shutdown(t.p.c), PETREL_ERR_WANT_READ);
+    size_t queued = petrel_conn_output_pending(t.p.c);
+    assert_true(queued > 0);
+    assert_int_equal(petrel_conn_verify_client_post_handshake(t.p.s), PETREL_OK);
+    assert_int_equal(petrel_conn_process(t.p.s), PETREL_ERR_WANT_READ);
+    pair_move(t.p.s, t.p.c);
+    uint8_t b[8];
+    size_t n;
+    assert_int_equal(petrel_conn_read(t.p.c, b, sizeof(b), &n), PETREL_ERR_WANT_READ);
+    assert_int_equal(petrel_conn_output_pending(t.p.c), queued);
+    setup_free(&t);
+}
+
 /* After a fatal error nothing is delivered, not even data that arrived
  * before it from the peer that then failed to authenticate. */
 static void test_fatal_error_hides_buffered_data(void **state)
@@ -814,6 +872,8 @@ int main(void)
         cmocka_unit_test(test_nonempty_context_in_handshake),
         cmocka_unit_test(test_client_cert_callback),
         cmocka_unit_test(test_callback_cannot_reenter),
+        cmocka_unit_test(test_callback_cannot_write_in_handshake),
+        cmocka_unit_test(test_no_answer_after_close_notify),
         cmocka_unit_test(test_callback_sees_ca_names),
         cmocka_unit_test(test_pha_does_not_change_server_verification),
         cmocka_unit_test(test_pha_chain_fails_verification),
