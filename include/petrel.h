@@ -421,8 +421,9 @@ PETREL_API const char *petrel_conn_signature_algorithm(const petrel_conn *conn);
 PETREL_API const char *petrel_conn_peer_signature_algorithm(const petrel_conn *conn);
 PETREL_API const char *petrel_conn_alpn_selected(const petrel_conn *conn);
 PETREL_API const char *petrel_conn_server_hostname(const petrel_conn *conn);
-/* Number of NewSessionTickets received (the newest few are kept: see
- * petrel_conn_get_session). */
+/* Number of usable NewSessionTickets received: those with a lifetime and
+ * small enough to offer (the newest is what petrel_conn_get_session
+ * returns). */
 PETREL_API size_t petrel_conn_session_tickets(const petrel_conn *conn);
 
 /* --- Session resumption (TLS 1.3 PSK with (EC)DHE, RFC 8446 2.2), shaped

@@ -143,13 +143,15 @@ static petrel_status check_chain_limits(petrel_conn *conn, size_t count, size_t 
     const petrel_limits *lim = &conn->ctx->limits;
     if (count > lim->max_cert_chain_len || count > PT_MAX_CHAIN_ENTRIES) {
         return pt_fault(&conn->err, PETREL_ALERT_BAD_CERTIFICATE,
-                        "peer sent %zu certificates; the limit is %zu", count,
-                        lim->max_cert_chain_len);
+                        "peer sent %zu certificates; the limit is %zu (max_cert_chain_len, "
+                        "see petrel_ctx_set_limits)",
+                        count, lim->max_cert_chain_len);
     }
     if (bytes > lim->max_cert_chain_bytes) {
         return pt_fault(&conn->err, PETREL_ALERT_BAD_CERTIFICATE,
-                        "peer certificate chain of %zu bytes exceeds the %zu-byte limit", bytes,
-                        lim->max_cert_chain_bytes);
+                        "peer certificate chain of %zu bytes exceeds the %zu-byte limit "
+                        "(max_cert_chain_bytes, see petrel_ctx_set_limits)",
+                        bytes, lim->max_cert_chain_bytes);
     }
     return PETREL_OK;
 }
@@ -419,9 +421,9 @@ static petrel_status parse_request(petrel_conn *conn, pt_span exts, pt_request *
     pt_exts x;
     req->sigalg_count = 0;
     req->ca_name_count = 0;
-    PT_TRY(pt_exts_parse(exts,
-                         PT_XBIT(PT_X_SIGNATURE_ALGORITHMS) | PT_XBIT(PT_X_CERTIFICATE_AUTHORITIES),
-                         false, &x, &conn->err));
+    uint32_t wanted = PT_XBIT(PT_X_SIGNATURE_ALGORITHMS) | PT_XBIT(PT_X_CERTIFICATE_AUTHORITIES);
+    PT_TRY(pt_exts_parse_in(exts, wanted | PT_XBIT(PT_X_SIGNATURE_ALGORITHMS_CERT), wanted, &x,
+                            &conn->err));
     if (!pt_has_ext(&x, PT_X_SIGNATURE_ALGORITHMS)) {
         return pt_fault(&conn->err, PETREL_ALERT_MISSING_EXTENSION,
                         "CertificateRequest has no signature_algorithms (RFC 8446 4.3.2)");

@@ -260,7 +260,8 @@ static petrel_status hs_missing(petrel_conn *conn, size_t *missing)
     size_t body_len = ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
     if (body_len > limit) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                        "%s of %zu bytes exceeds the %zu-byte handshake message limit",
+                        "%s of %zu bytes exceeds the %zu-byte handshake message limit "
+                        "(max_handshake_message, see petrel_ctx_set_limits)",
                         pt_hs_type_name(p[0]), body_len, limit);
     }
     *missing = 4 + body_len - conn->hsmsg.len;
@@ -397,20 +398,31 @@ static petrel_status eof_error(petrel_conn *conn)
 /* Server: whether rec is 0-RTT data the client sent on a ticket, to be
  * skipped (see ch_early_data): a record that failed to open under the
  * handshake key, or application data before the second ClientHello. */
-static bool skip_early_data(petrel_conn *conn, petrel_status st, const pt_record *rec)
+static bool is_early_data(const petrel_conn *conn, petrel_status st, const pt_record *rec)
 {
-    if (conn->early_skip < rec->wire_len || rec->wire_len == 0) {
+    if (rec->wire_len == 0) {
         return false;
     }
     bool unopened = st == PETREL_ERR_PROTOCOL && conn->rl.rd.on &&
                     conn->err.pub.alert == PETREL_ALERT_BAD_RECORD_MAC;
     bool before_hello = st == PETREL_OK && !conn->rl.rd.on && rec->type == PT_CT_APPLICATION_DATA;
-    if (!unopened && !before_hello) {
-        return false;
+    return unopened || before_hello;
+}
+
+/* Skips rec as early data: OK, or the failure once the budget is spent. */
+static petrel_status skip_early_data(petrel_conn *conn, const pt_record *rec)
+{
+    if (conn->early_skip < rec->wire_len) {
+        pt_fail(&conn->err, PETREL_ERR_PROTOCOL, PETREL_ALERT_UNEXPECTED_MESSAGE,
+                "the client's early data exceeds what this server skips (RFC 8446 4.2.10): "
+                "the buffered plaintext limit plus two records; raise max_buffered_plaintext "
+                "with petrel_ctx_set_limits to skip more");
+        return pt_conn_fatal(conn, PETREL_ERR_PROTOCOL);
     }
     conn->early_skip -= rec->wire_len;
+    pt_buf_consume(&conn->in, rec->wire_len);
     pt_trace(conn, "skipped a record of early data (%zu bytes)", rec->wire_len);
-    return true;
+    return PETREL_OK;
 }
 
 /* Opens and handles the next record. WANT_READ when none is complete. */
@@ -435,9 +447,8 @@ static petrel_status next_record(petrel_conn *conn)
                              " bytes of a record so far)");
     }
     if (conn->early_skip > 0) {
-        if (skip_early_data(conn, st, &rec)) {
-            pt_buf_consume(&conn->in, rec.wire_len);
-            return PETREL_OK;
+        if (is_early_data(conn, st, &rec)) {
+            return skip_early_data(conn, &rec);
         }
         /* The first record that opens starts the client's second flight. */
         if (st == PETREL_OK && conn->rl.rd.on && rec.type != PT_CT_CHANGE_CIPHER_SPEC) {

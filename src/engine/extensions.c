@@ -66,13 +66,13 @@ static petrel_status parse_block(pt_span block, uint32_t allowed, uint32_t speci
         }
         seen[nseen++] = type;
         int idx = ext_index(type);
+        if (idx >= 0 && (specified & PT_XBIT(idx)) == 0) {
+            /* RFC 8446 4.2: a known extension in a message it is not
+             * defined for. */
+            return pt_fault(err, PETREL_ALERT_ILLEGAL_PARAMETER,
+                            "peer sent extension %u in a message that cannot carry it", type);
+        }
         if (idx < 0 || (allowed & PT_XBIT(idx)) == 0) {
-            if (strict && idx >= 0 && (specified & PT_XBIT(idx)) == 0) {
-                /* RFC 8446 4.2: a known extension in a message it is not
-                 * defined for. */
-                return pt_fault(err, PETREL_ALERT_ILLEGAL_PARAMETER,
-                                "peer sent extension %u in a message that cannot carry it", type);
-            }
             if (strict) {
                 return pt_fault(err, PETREL_ALERT_UNSUPPORTED_EXTENSION,
                                 "peer sent extension %u, which we did not offer", type);
@@ -186,4 +186,10 @@ petrel_status pt_exts_parse_answer(pt_span block, uint32_t specified, uint32_t a
                                    pt_exts *out, pt_error *err)
 {
     return parse_block(block, allowed & specified, specified, true, out, err);
+}
+
+petrel_status pt_exts_parse_in(pt_span block, uint32_t specified, uint32_t wanted, pt_exts *out,
+                               pt_error *err)
+{
+    return parse_block(block, wanted & specified, specified, false, out, err);
 }

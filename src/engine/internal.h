@@ -101,6 +101,12 @@ petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_ext
  * unsupported_extension. */
 petrel_status pt_exts_parse_answer(pt_span block, uint32_t specified, uint32_t allowed,
                                    pt_exts *out, pt_error *err) PT_MUST_USE;
+/* A message whose unknown extensions are ignored (NewSessionTicket,
+ * CertificateRequest: RFC 8446 4.6.1, 4.3.2), but whose known extensions
+ * must be among those it may carry (specified; illegal_parameter
+ * otherwise). Only those in wanted are returned. */
+petrel_status pt_exts_parse_in(pt_span block, uint32_t specified, uint32_t wanted, pt_exts *out,
+                               pt_error *err) PT_MUST_USE;
 static inline bool pt_has_ext(const pt_exts *x, pt_ext_index i)
 {
     return (x->present & PT_XBIT(i)) != 0;

@@ -35,7 +35,8 @@ petrel_status pt_ticket_recv(petrel_conn *conn, pt_span body, const uint8_t *raw
         !pt_get_vec16(&body, &exts) || !pt_span_empty(&body)) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed NewSessionTicket");
     }
-    PT_TRY(pt_exts_parse(exts, PT_XBIT(PT_X_EARLY_DATA), false, &x, &conn->err));
+    PT_TRY(
+        pt_exts_parse_in(exts, PT_XBIT(PT_X_EARLY_DATA), PT_XBIT(PT_X_EARLY_DATA), &x, &conn->err));
     /* RFC 8446 4.2.10: struct { uint32 max_early_data_size; } EarlyDataIndication. */
     if (pt_has_ext(&x, PT_X_EARLY_DATA) && x.body[PT_X_EARLY_DATA].len != 4) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,

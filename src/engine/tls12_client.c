@@ -141,7 +141,9 @@ static petrel_status sh12_extensions(petrel_conn *conn, pt_span block)
     if (conn->ctx->alpn_len > 0) {
         allowed |= PT_XBIT(PT_X_ALPN);
     }
-    PT_TRY(pt_exts_parse(block, allowed, true, &x, &conn->err));
+    /* What RFC 5246 and its extensions let a ServerHello carry. */
+    uint32_t specified = allowed | PT_XBIT(PT_X_ALPN);
+    PT_TRY(pt_exts_parse_answer(block, specified, allowed, &x, &conn->err));
     if (pt_has_ext(&x, PT_X_SERVER_NAME) && x.body[PT_X_SERVER_NAME].len != 0) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR,
                         "server_name in ServerHello must be empty (RFC 6066 3)");

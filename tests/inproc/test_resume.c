@@ -1006,6 +1006,19 @@ static void test_large_and_malformed_tickets(void **state)
     assert_false(petrel_conn_session_reused(again.c));
     pair_free(&again);
     petrel_session_free(sess);
+    /* A known extension a NewSessionTicket cannot carry (RFC 8446 4.2). */
+    pair other = pair_new(cctx, sctx);
+    pair_handshake_ok(&other);
+    static const uint8_t key_share_ext[] = {0, 51, 0, 2, 0, 29};
+    n = make_nst(msg, sizeof(msg), 100, key_share_ext, sizeof(key_share_ext));
+    assert_int_equal(pt_send_handshake(other.s, msg, n, NULL), PETREL_OK);
+    assert_int_equal(pt_flush_handshake(other.s), PETREL_OK);
+    pair_move(other.s, other.c);
+    uint8_t b1[16];
+    size_t got = 0;
+    assert_int_equal(petrel_conn_read(other.c, b1, sizeof(b1), &got), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(other.c)->alert, PETREL_ALERT_ILLEGAL_PARAMETER);
+    pair_free(&other);
     static const uint8_t bad_early[] = {0, 42, 0, 2, 0, 0};
     n = make_nst(msg, sizeof(msg), 100, bad_early, sizeof(bad_early));
     assert_int_equal(pt_send_handshake(p.s, msg, n, NULL), PETREL_OK);

@@ -396,6 +396,7 @@ static const uint8_t ext_ems_body[] = {0xff, 0x01, 0, 1, 0, 0, 23, 0, 1, 0};
 static const uint8_t ext_alpn[] = {0xff, 0x01, 0, 1, 0, 0, 16, 0, 5, 0, 3, 2, 'h', '2'};
 static const uint8_t ext_rsl_small[] = {0xff, 0x01, 0, 1, 0, 0, 28, 0, 2, 0, 32};
 static const uint8_t ext_truncated[] = {0xff, 0x01, 0, 1, 0, 0, 23, 0, 9};
+static const uint8_t ext_key_share[] = {0xff, 0x01, 0, 1, 0, 0, 51, 0, 2, 0, 29};
 
 #define EXTS(a) .exts = (a), .exts_len = sizeof(a)
 
@@ -430,6 +431,11 @@ static const sh_case sh_cases[] = {
      {EXTS(ext_alpn)},
      PETREL_ALERT_UNSUPPORTED_EXTENSION,
      "did not offer"},
+    {"key_share in a TLS 1.2 ServerHello",
+     V12,
+     {EXTS(ext_key_share)},
+     PETREL_ALERT_ILLEGAL_PARAMETER,
+     "cannot carry"},
     {"compressed points only",
      V12,
      {EXTS(ext_compressed_only)},
