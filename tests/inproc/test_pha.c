@@ -474,6 +474,20 @@ static void test_empty_context_after_handshake(void **state)
     setup_free(&t);
 }
 
+/* RFC 8446 4.2: server_name is known but not a CertificateRequest's. */
+static const uint8_t cr_with_server_name[] = {
+    PT_HS_CERTIFICATE_REQUEST, 0, 0, 16, 1, 9, 0, 12, 0, 13, 0, 4, 0, 2, 4, 3, 0, 0, 0, 0};
+
+static void test_request_with_misplaced_extension(void **state)
+{
+    setup t;
+    setup_new(&t, PETREL_CERT_REQUIRED, true, true, true);
+    pair_handshake_ok(&t.p);
+    inject(t.p.s, cr_with_server_name, sizeof(cr_with_server_name));
+    expect_client_fault(&t, PETREL_ALERT_ILLEGAL_PARAMETER, "cannot carry");
+    setup_free(&t);
+}
+
 static void test_nonempty_context_in_handshake(void **state)
 {
     petrel_ctx *cctx = client_ctx();
@@ -869,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_bad_cert_verify_is_decrypt_error),
         cmocka_unit_test(test_request_to_client_that_did_not_offer),
         cmocka_unit_test(test_empty_context_after_handshake),
+        cmocka_unit_test(test_request_with_misplaced_extension),
         cmocka_unit_test(test_nonempty_context_in_handshake),
         cmocka_unit_test(test_client_cert_callback),
         cmocka_unit_test(test_callback_cannot_reenter),
