@@ -976,9 +976,35 @@ static size_t make_nst(uint8_t *msg, size_t cap, size_t ticket_len, const uint8_
     return n + ext_len;
 }
 
+/* The server's keys seal msg as a handshake message. */
+static void server_sends(pair *p, const uint8_t *msg, size_t len)
+{
+    assert_int_equal(pt_send_handshake(p->s, msg, len, NULL), PETREL_OK);
+    assert_int_equal(pt_flush_handshake(p->s), PETREL_OK);
+}
+
+/* The client reads a NewSessionTicket with this extension block and fails
+ * with alert, its sentence mentioning fragment. */
+static void ticket_refused(petrel_ctx *cctx, petrel_ctx *sctx, const uint8_t *ext, size_t ext_len,
+                           int alert, const char *fragment)
+{
+    static uint8_t msg[512];
+    pair p = pair_new(cctx, sctx);
+    pair_handshake_ok(&p);
+    server_sends(&p, msg, make_nst(msg, sizeof(msg), 100, ext, ext_len));
+    pair_move(p.s, p.c);
+    uint8_t b[16];
+    size_t n = 0;
+    assert_int_equal(petrel_conn_read(p.c, b, sizeof(b), &n), PETREL_ERR_PROTOCOL);
+    assert_int_equal(petrel_conn_error(p.c)->alert, alert);
+    assert_non_null(strstr(petrel_conn_error(p.c)->message, fragment));
+    pair_free(&p);
+}
+
 /* The largest ticket RFC 8446 allows is taken in without ending the
  * connection, and dropped, since it could not be offered; a ticket just
- * small enough is kept. A malformed early_data extension is decode_error. */
+ * small enough is kept. Extensions a ticket cannot carry, or a malformed
+ * early_data, end the connection with their alert. */
 static void test_large_and_malformed_tickets(void **state)
 {
     static uint8_t msg[80 * 1024];
@@ -987,17 +1013,14 @@ static void test_large_and_malformed_tickets(void **state)
     assert_int_equal(petrel_ctx_set_num_tickets(sctx, 0), PETREL_OK);
     pair p = pair_new(cctx, sctx);
     pair_handshake_ok(&p);
-    size_t n = make_nst(msg, sizeof(msg), 65535, NULL, 0);
-    assert_int_equal(pt_send_handshake(p.s, msg, n, NULL), PETREL_OK);
-    assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
+    server_sends(&p, msg, make_nst(msg, sizeof(msg), 65535, NULL, 0));
     pair_exchange(&p, p.s, p.c, "still connected", 15);
     assert_null(petrel_conn_get_session(p.c));
-    n = make_nst(msg, sizeof(msg), PT_TICKET_OFFER_MAX, NULL, 0);
-    assert_int_equal(pt_send_handshake(p.s, msg, n, NULL), PETREL_OK);
-    assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
+    server_sends(&p, msg, make_nst(msg, sizeof(msg), PT_TICKET_OFFER_MAX, NULL, 0));
     pair_exchange(&p, p.s, p.c, "kept", 4);
     petrel_session *sess = petrel_conn_get_session(p.c);
     assert_non_null(sess);
+    pair_free(&p);
     /* Offered, its ClientHello stays within the server's message limit; the
      * server cannot open the ticket and makes a full handshake. */
     pair again = pair_new(cctx, sctx);
@@ -1006,29 +1029,13 @@ static void test_large_and_malformed_tickets(void **state)
     assert_false(petrel_conn_session_reused(again.c));
     pair_free(&again);
     petrel_session_free(sess);
-    /* A known extension a NewSessionTicket cannot carry (RFC 8446 4.2). */
-    pair other = pair_new(cctx, sctx);
-    pair_handshake_ok(&other);
+    /* RFC 8446 4.2: key_share is known, not a NewSessionTicket's. */
     static const uint8_t key_share_ext[] = {0, 51, 0, 2, 0, 29};
-    n = make_nst(msg, sizeof(msg), 100, key_share_ext, sizeof(key_share_ext));
-    assert_int_equal(pt_send_handshake(other.s, msg, n, NULL), PETREL_OK);
-    assert_int_equal(pt_flush_handshake(other.s), PETREL_OK);
-    pair_move(other.s, other.c);
-    uint8_t b1[16];
-    size_t got = 0;
-    assert_int_equal(petrel_conn_read(other.c, b1, sizeof(b1), &got), PETREL_ERR_PROTOCOL);
-    assert_int_equal(petrel_conn_error(other.c)->alert, PETREL_ALERT_ILLEGAL_PARAMETER);
-    pair_free(&other);
+    ticket_refused(cctx, sctx, key_share_ext, sizeof(key_share_ext), PETREL_ALERT_ILLEGAL_PARAMETER,
+                   "cannot carry");
     static const uint8_t bad_early[] = {0, 42, 0, 2, 0, 0};
-    n = make_nst(msg, sizeof(msg), 100, bad_early, sizeof(bad_early));
-    assert_int_equal(pt_send_handshake(p.s, msg, n, NULL), PETREL_OK);
-    assert_int_equal(pt_flush_handshake(p.s), PETREL_OK);
-    pair_move(p.s, p.c);
-    uint8_t b[16];
-    assert_int_equal(petrel_conn_read(p.c, b, sizeof(b), &n), PETREL_ERR_PROTOCOL);
-    assert_int_equal(petrel_conn_error(p.c)->alert, PETREL_ALERT_DECODE_ERROR);
-    assert_non_null(strstr(petrel_conn_error(p.c)->message, "early_data"));
-    pair_free(&p);
+    ticket_refused(cctx, sctx, bad_early, sizeof(bad_early), PETREL_ALERT_DECODE_ERROR,
+                   "early_data");
     petrel_ctx_free(cctx);
     petrel_ctx_free(sctx);
 }
