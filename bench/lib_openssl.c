@@ -399,7 +399,7 @@ static void *os_session_take(void *pp)
         }
         SSL_SESSION *sess;
         ON_SIDE(SIDE_CLIENT, sess = SSL_get1_session(p->c));
-            if (sess != NULL && SSL_SESSION_is_resumable(sess)) {
+        if (sess != NULL && SSL_SESSION_is_resumable(sess)) {
             return sess;
         }
         SSL_SESSION_free(sess);
