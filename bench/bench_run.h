@@ -24,8 +24,16 @@ typedef struct bench_params {
     int floor_iter;     /* samples of each crypto-only operation */
 } bench_params;
 
-/* The two libraries in the order A, B of every interleaved repetition. */
+/* The two libraries, Petrel and OpenSSL. */
 extern const bench_impl *const bench_impls[2];
+
+/* Which library runs k-th (0 or 1) in repetition r: the order alternates,
+ * A B in even repetitions and B A in odd ones, so that neither library
+ * always runs right after the other. */
+static inline int bench_order(int r, int k)
+{
+    return (r + k) % 2;
+}
 
 /* A case with the run's PKI and defaults filled in. */
 bench_case bench_case_make(const bench_params *bp, int version, const char *server_leaf,

@@ -18,6 +18,7 @@ set -euo pipefail
 build=${1:?usage: callgrind.sh BUILD_DIR [N] [KINDS]}
 n=${2:-50}
 kinds=${3:-"ecdsa rsa ecdsa-mutual rsa-mutual resume resume-rsa pha bulk-1m bulk-1k
+    bulk-chacha-1m bulk-chacha-1k
     ecdsa12 rsa12 ecdsa12-mutual rsa12-mutual bulk12-1m bulk12-1k"}
 bin=$build/bench/petrel-bench
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,4 +48,4 @@ for kind in $kinds; do
         unset per
     done
 done
-echo "(instructions per handshake, post-handshake round, or write (bulk*: AES-128-GCM, client sends, server receives; *12: TLS 1.2); N=$n; callgrind files in $out)"
+echo "(instructions per handshake, post-handshake round, or write (bulk*: AES-128-GCM, bulk-chacha*: ChaCha20-Poly1305, client sends, server receives; *12: TLS 1.2); N=$n; callgrind files in $out)"

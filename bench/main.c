@@ -12,7 +12,8 @@
  * valgrind --tool=callgrind --collect-atstart=no: only the calls of the given
  * side are collected (bench/callgrind.sh runs it for every combination).
  * TLS 1.3 kinds: ecdsa, rsa, ecdsa-mutual, rsa-mutual, resume, resume-rsa (resumed
- * handshakes), pha, bulk-1m, bulk-1k;
+ * handshakes), pha, bulk-1m, bulk-1k (AES-128-GCM), bulk-chacha-1m,
+ * bulk-chacha-1k;
  * TLS 1.2 kinds: ecdsa12, rsa12, ecdsa12-mutual, rsa12-mutual, bulk12-1m,
  * bulk12-1k (ECDHE with AES-128-GCM).
  */
@@ -71,7 +72,7 @@ static int usage(void)
             "       petrel-bench --callgrind KIND --lib petrel|openssl --side client|server "
             "[-n N]\n"
             "KIND: ecdsa rsa ecdsa-mutual rsa-mutual resume resume-rsa pha bulk-1m bulk-1k "
-            "(TLS 1.3),\n"
+            "bulk-chacha-1m bulk-chacha-1k (TLS 1.3),\n"
             "      ecdsa12 rsa12 ecdsa12-mutual rsa12-mutual bulk12-1m bulk12-1k (TLS 1.2)\n");
     return 2;
 }
@@ -140,24 +141,27 @@ typedef struct cg_kind {
     bool pha;     /* post-handshake rounds instead of handshakes */
     size_t wsize; /* bulk: bytes per write; 0 for handshakes */
     bool resume;  /* resumed handshakes */
+    bool chacha;  /* bulk: ChaCha20-Poly1305 instead of AES-128-GCM */
 } cg_kind;
 
 static const cg_kind cg_kinds[] = {
-    {"ecdsa", BENCH_TLS13, false, false, false, 0, false},
-    {"rsa", BENCH_TLS13, true, false, false, 0, false},
-    {"ecdsa-mutual", BENCH_TLS13, false, true, false, 0, false},
-    {"rsa-mutual", BENCH_TLS13, true, true, false, 0, false},
-    {"resume", BENCH_TLS13, false, false, false, 0, true},
-    {"resume-rsa", BENCH_TLS13, true, false, false, 0, true},
-    {"pha", BENCH_TLS13, false, false, true, 0, false},
-    {"bulk-1m", BENCH_TLS13, false, false, false, (size_t)1024 * 1024, false},
-    {"bulk-1k", BENCH_TLS13, false, false, false, 1024, false},
-    {"ecdsa12", BENCH_TLS12, false, false, false, 0, false},
-    {"rsa12", BENCH_TLS12, true, false, false, 0, false},
-    {"ecdsa12-mutual", BENCH_TLS12, false, true, false, 0, false},
-    {"rsa12-mutual", BENCH_TLS12, true, true, false, 0, false},
-    {"bulk12-1m", BENCH_TLS12, false, false, false, (size_t)1024 * 1024, false},
-    {"bulk12-1k", BENCH_TLS12, false, false, false, 1024, false},
+    {"ecdsa", BENCH_TLS13, false, false, false, 0, false, false},
+    {"rsa", BENCH_TLS13, true, false, false, 0, false, false},
+    {"ecdsa-mutual", BENCH_TLS13, false, true, false, 0, false, false},
+    {"rsa-mutual", BENCH_TLS13, true, true, false, 0, false, false},
+    {"resume", BENCH_TLS13, false, false, false, 0, true, false},
+    {"resume-rsa", BENCH_TLS13, true, false, false, 0, true, false},
+    {"pha", BENCH_TLS13, false, false, true, 0, false, false},
+    {"bulk-1m", BENCH_TLS13, false, false, false, (size_t)1024 * 1024, false, false},
+    {"bulk-1k", BENCH_TLS13, false, false, false, 1024, false, false},
+    {"bulk-chacha-1m", BENCH_TLS13, false, false, false, (size_t)1024 * 1024, false, true},
+    {"bulk-chacha-1k", BENCH_TLS13, false, false, false, 1024, false, true},
+    {"ecdsa12", BENCH_TLS12, false, false, false, 0, false, false},
+    {"rsa12", BENCH_TLS12, true, false, false, 0, false, false},
+    {"ecdsa12-mutual", BENCH_TLS12, false, true, false, 0, false, false},
+    {"rsa12-mutual", BENCH_TLS12, true, true, false, 0, false, false},
+    {"bulk12-1m", BENCH_TLS12, false, false, false, (size_t)1024 * 1024, false, false},
+    {"bulk12-1k", BENCH_TLS12, false, false, false, 1024, false, false},
 };
 
 static const cg_kind *cg_kind_of(const char *name)
@@ -173,7 +177,7 @@ static const cg_kind *cg_kind_of(const char *name)
 static const char *cg_suite(const cg_kind *k)
 {
     if (k->version == BENCH_TLS13) {
-        return "TLS_AES_128_GCM_SHA256";
+        return k->chacha ? "TLS_CHACHA20_POLY1305_SHA256" : "TLS_AES_128_GCM_SHA256";
     }
     return k->rsa ? "ECDHE-RSA-AES128-GCM-SHA256" : "ECDHE-ECDSA-AES128-GCM-SHA256";
 }
@@ -336,7 +340,7 @@ static void print_machine(const bench_params *bp)
     printf("petrel-bench (%s run): %ld CPUs online, CPU \"%s\", %s\n", bp->quick ? "quick" : "full",
            sysconf(_SC_NPROCESSORS_ONLN), model, OpenSSL_version(OPENSSL_VERSION));
     printf("times are the time spent inside each side's calls (CLOCK_MONOTONIC around them), "
-           "repetitions interleave Petrel, OpenSSL, Petrel, ...\n");
+           "repetitions interleave the libraries, alternating which goes first (A B, B A, ...)\n");
     print_load("at start");
 }
 

@@ -143,7 +143,8 @@ static int bulk_loop(const bench_params *bp, bulk_conn conns[SUITES][2], const u
     for (int r = 0; r < bp->reps; r++) {
         for (size_t su = 0; su < SUITES; su++) {
             for (int z = 0; z < 2; z++) {
-                for (int i = 0; i < 2; i++) {
+                for (int k = 0; k < 2; k++) {
+                    int i = bench_order(r, k);
                     double v[2] = {0, 0};
                     if (bulk_batch(bench_impls[i], &conns[su][i], data, totals[z], sizes[z].wsize,
                                    v) != 0) {

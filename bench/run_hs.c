@@ -284,14 +284,16 @@ int bench_handshakes(const bench_params *bp, const bench_floor *floor)
     int rc = smp != NULL && re != NULL ? hs_envs(bp, envs) : -1;
     rc = rc == 0 ? rot_open(bp, re) : rc;
     for (int r = 0; r < bp->reps && rc == 0; r++) {
-        for (int i = 0; i < 2 && rc == 0; i++) {
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            int i = bench_order(r, k);
             double v[2] = {0, 0};
             rc = rot_batch(bench_impls[i], i, re, bp->hs_batch, v);
             (*smp)[HS_CASES][i][0][r] = v[0];
             (*smp)[HS_CASES][i][1][r] = v[1];
         }
         for (size_t c = 0; c < HS_CASES && rc == 0; c++) {
-            for (int i = 0; i < 2 && rc == 0; i++) {
+            for (int k = 0; k < 2 && rc == 0; k++) {
+                int i = bench_order(r, k);
                 double v[2] = {0, 0};
                 rc = hs_batch(bench_impls[i], envs[c][i], bp->hs_batch, v);
                 (*smp)[c][i][0][r] = v[0];
@@ -353,7 +355,8 @@ int bench_pha(const bench_params *bp, const bench_floor *f)
         rc = pha_batch(bench_impls[i], envs[i], 5, warm);
     }
     for (int r = 0; r < bp->reps && rc == 0; r++) {
-        for (int i = 0; i < 2 && rc == 0; i++) {
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            int i = bench_order(r, k);
             double v[2] = {0, 0};
             rc = pha_batch(bench_impls[i], envs[i], bp->pha_batch, v);
             smp[i][0][r] = v[0];

@@ -126,7 +126,8 @@ int bench_resumption(const bench_params *bp, const bench_floor *f)
     }
     for (int r = 0; r < bp->reps && rc == 0; r++) {
         for (size_t c = 0; c < RS_CASES && rc == 0; c++) {
-            for (int i = 0; i < 2 && rc == 0; i++) {
+            for (int k = 0; k < 2 && rc == 0; k++) {
+                int i = bench_order(r, k);
                 double v[2] = {0, 0};
                 rc = rs_batch(bench_impls[i], &envs[c][i], bp->hs_batch, v);
                 smp[c][i][0][r] = v[0];

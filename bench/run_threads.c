@@ -102,7 +102,8 @@ typedef struct thread_samples {
 static int thread_loop(const bench_params *bp, void *envs[2], thread_samples *ts)
 {
     for (int r = 0; r < bp->reps; r++) {
-        for (int i = 0; i < 2; i++) {
+        for (int k = 0; k < 2; k++) {
+            int i = bench_order(r, k);
             for (int t = 0; t < 2; t++) {
                 run_result rr;
                 if (run(bench_impls[i], envs[i], t + 1, bp->thread_hs, &rr) != 0) {
