@@ -264,7 +264,37 @@ static int measure_kind(floor_keys *k, int kind, int iter, bench_floor *out, dou
     return 0;
 }
 
+/* Keeps in acc the lower of each figure: the floor is measured in a few
+ * rounds, and a round that other work on the machine slowed down should
+ * not raise it. */
+static void floor_keep_lower(bench_floor *acc, const bench_floor *x)
+{
+    double *a = (double *)acc;
+    const double *b = (const double *)x;
+    for (size_t i = 0; i < sizeof(*acc) / sizeof(double); i++) {
+        if (b[i] < a[i]) {
+            a[i] = b[i];
+        }
+    }
+}
+
+static int floor_round(const char *pki_dir, int iter, bench_floor *out);
+
 int bench_floor_measure(const char *pki_dir, int iter, bench_floor *out)
+{
+    int rc = floor_round(pki_dir, iter, out);
+    for (int r = 1; r < BENCH_FLOOR_ROUNDS && rc == 0; r++) {
+        bench_floor more;
+        memset(&more, 0, sizeof(more));
+        rc = floor_round(pki_dir, iter, &more);
+        if (rc == 0) {
+            floor_keep_lower(out, &more);
+        }
+    }
+    return rc;
+}
+
+static int floor_round(const char *pki_dir, int iter, bench_floor *out)
 {
     floor_keys k;
     double *samples = calloc(MAX_ITER, sizeof(double));

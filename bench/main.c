@@ -346,7 +346,9 @@ static void print_machine(const bench_params *bp)
 
 static void print_floor(const bench_floor *f)
 {
-    report_title("Crypto-only floor with libcrypto alone (median us)");
+    report_title(
+        "Crypto-only floor with libcrypto alone (us: the lowest of " BENCH_FLOOR_ROUNDS_TEXT
+        " rounds' medians)");
     printf("X25519 keygen+derive, one side      %8.1f\n", f->kex);
     printf("%-36s %8s %8s\n", "", "P-256", "RSA-2048");
     printf("%-36s %8.1f %8.1f\n", "CertificateVerify sign (server key)", f->sign[0], f->sign[1]);
