@@ -282,7 +282,7 @@ static petrel_status parse_ch(petrel_conn *conn, pt_span body, pt_ch *ch)
     } else if (!pt_get_vec16(&body, &exts) || !pt_span_empty(&body)) {
         return pt_fault(&conn->err, PETREL_ALERT_DECODE_ERROR, "malformed ClientHello extensions");
     }
-    PT_TRY(pt_exts_parse(exts, 0xffffffffu, false, &ch->x, &conn->err));
+    PT_TRY(pt_exts_parse(exts, &ch->x, &conn->err));
     if (pt_has_ext(&ch->x, PT_X_PRE_SHARED_KEY) && !ch->x.psk_last) {
         return pt_fault(&conn->err, PETREL_ALERT_ILLEGAL_PARAMETER,
                         "pre_shared_key is not the last extension (RFC 8446 4.2.11)");

@@ -342,12 +342,9 @@ static petrel_status handle_app_data(petrel_conn *conn, const pt_record *rec)
     conn->empty_records_in_row = 0;
     conn->key_updates_in_row = 0;
     conn->warning_alerts_in_row = 0;
+    /* next_record had the record decrypted into the reader's buffer as far
+     * as it had room; the rest waits in the application buffer. */
     size_t direct = rec->direct;
-    if (direct == 0 && conn->deliver_to != NULL && conn->app.len == 0) {
-        size_t room = conn->deliver_cap - conn->delivered;
-        direct = rec->len < room ? rec->len : room;
-        memcpy(conn->deliver_to + conn->delivered, rec->data, direct);
-    }
     conn->delivered += direct;
     size_t rest = rec->len - direct;
     bool kept = pt_buf_append(&conn->app, rec->data + direct, rest);

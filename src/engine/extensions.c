@@ -176,10 +176,9 @@ petrel_status pt_set_alpn(petrel_conn *conn, pt_span name)
     return PETREL_OK;
 }
 
-petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_exts *out,
-                            pt_error *err)
+petrel_status pt_exts_parse(pt_span block, pt_exts *out, pt_error *err)
 {
-    return parse_block(block, allowed, 0xffffffffu, strict, out, err);
+    return parse_block(block, 0xffffffffu, 0xffffffffu, false, out, err);
 }
 
 petrel_status pt_exts_parse_answer(pt_span block, uint32_t specified, uint32_t allowed,

@@ -90,11 +90,10 @@ typedef struct pt_exts {
                     * must be, RFC 8446 4.2.11) */
 } pt_exts;
 
-/* Parses an extension block. Duplicates are illegal_parameter (RFC 8446
- * 4.2). An extension not in `allowed` is unsupported_extension when
- * strict (messages that answer ours), ignored otherwise. */
-petrel_status pt_exts_parse(pt_span block, uint32_t allowed, bool strict, pt_exts *out,
-                            pt_error *err) PT_MUST_USE;
+/* Parses a ClientHello's extension block: every extension we know is
+ * returned, unknown ones are ignored; duplicates are illegal_parameter
+ * (RFC 8446 4.2). */
+petrel_status pt_exts_parse(pt_span block, pt_exts *out, pt_error *err) PT_MUST_USE;
 /* A TLS 1.3 answer to our extensions: specified is what RFC 8446 4.2 lets
  * the message carry, allowed what we offered. A known extension outside
  * specified is illegal_parameter, one we did not offer (or do not know)

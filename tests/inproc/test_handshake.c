@@ -457,23 +457,6 @@ static void test_output_peek_and_consume(void **state)
     petrel_ctx_free(sctx);
 }
 
-/* Feeds from's output to `to` as far as `to` takes it, leaving the rest
- * queued at the sender. */
-static size_t move_what_fits(petrel_conn *from, petrel_conn *to)
-{
-    size_t moved = 0;
-    for (;;) {
-        size_t len = 0;
-        const uint8_t *out = petrel_conn_output_peek(from, &len);
-        size_t used = 0;
-        if (len == 0 || petrel_conn_feed(to, out, len, &used) != PETREL_OK || used == 0) {
-            return moved;
-        }
-        petrel_conn_output_consume(from, used);
-        moved += used;
-    }
-}
-
 static void fill_pattern(uint8_t *buf, size_t len, unsigned seed)
 {
     for (size_t i = 0; i < len; i++) {
@@ -500,7 +483,7 @@ static void test_shutdown_keeps_late_data(void **state)
         pair_handshake_ok(&p);
         size_t n = 0;
         assert_int_equal(petrel_conn_write(p.s, sent, BEFORE, &n), PETREL_OK);
-        move_what_fits(p.s, p.c);
+        pair_move(p.s, p.c);
         assert_int_equal(petrel_conn_shutdown(p.c), PETREL_OK); /* data waits */
         assert_true(petrel_conn_pending(p.c) > 0);
         size_t have = 0;
@@ -514,8 +497,7 @@ static void test_shutdown_keeps_late_data(void **state)
             assert_true(room > 0 || n == 0);
             have += n;
             if (st == PETREL_ERR_WANT_READ) {
-                assert_true(move_what_fits(p.c, p.s) + move_what_fits(p.s, p.c) > 0 ||
-                            !server_closed);
+                assert_true(pair_move(p.c, p.s) + pair_move(p.s, p.c) > 0 || !server_closed);
             } else {
                 assert_true(st == PETREL_OK || st == PETREL_ERR_ZERO_RETURN);
             }
